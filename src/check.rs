@@ -1,0 +1,182 @@
+//! One lint run end to end: discover → read and parse → project → rules → suppressions, in
+//! parallel at every stage and deterministic in its result.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text};
+use crate::finding::Finding;
+use crate::model::{InputKind, ParsedFile, PodSpecPaths, Project};
+use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
+use crate::rules::{RuleSet, ids};
+use crate::yaml::{self, ProblemKind, SourceFile};
+
+/// The outcome of a run, ready for a reporter.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub files: usize,
+    pub objects: usize,
+}
+
+/// Lints files and folders.
+pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outcome {
+    let discovered = discover::discover(paths, config);
+    let mut early = Vec::new();
+    for problem in &discovered.problems {
+        let file = Arc::new(SourceFile::new(problem.display.clone(), ""));
+        early.extend(rules.builtin_finding(
+            ids::FILE_UNREADABLE,
+            &file,
+            0..0,
+            problem.message.clone(),
+        ));
+    }
+    let files: Vec<(ParsedFile, Vec<Finding>)> = discovered
+        .inputs
+        .par_iter()
+        .map(|input| read_and_parse(input, config, rules))
+        .collect();
+    finish(files, early, config, rules)
+}
+
+/// Lints text (an editor's buffer on stdin) as if it were the file at `path`, so the
+/// environment of that path applies.
+pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) -> Outcome {
+    let input = Input {
+        path: path.to_path_buf(),
+        display: discover::display_path(path),
+        kind: InputKind::Manifest,
+    };
+    let file = parse(&input, read_text(&input.display, text), config, rules);
+    finish(vec![file], Vec::new(), config, rules)
+}
+
+fn read_and_parse(input: &Input, config: &Config, rules: &RuleSet) -> (ParsedFile, Vec<Finding>) {
+    let too_big =
+        std::fs::metadata(&input.path).is_ok_and(|m| m.len() > MAX_FILE_BYTES_READ as u64);
+    let bytes = if too_big {
+        Ok(vec![0; MAX_FILE_BYTES_READ + 1])
+    } else {
+        std::fs::read(&input.path)
+    };
+    match bytes {
+        Ok(bytes) => parse(input, read_text(&input.display, &bytes), config, rules),
+        Err(error) => {
+            let file = ParsedFile {
+                source: Arc::new(SourceFile::new(input.display.clone(), "")),
+                stream: yaml::Stream::default(),
+                kind: input.kind,
+                envs: Vec::new(),
+            };
+            let finding = rules.builtin_finding(
+                ids::FILE_UNREADABLE,
+                &file.source,
+                0..0,
+                format!("cannot read: {error}"),
+            );
+            (file, finding.into_iter().collect())
+        }
+    }
+}
+
+fn parse(
+    input: &Input,
+    loaded: discover::Loaded,
+    config: &Config,
+    rules: &RuleSet,
+) -> (ParsedFile, Vec<Finding>) {
+    let source = Arc::new(loaded.source);
+    let envs = config.environments_for(&config.relative(&input.path));
+    let mut findings = Vec::new();
+    let stream = match loaded.problem {
+        Some(problem) => {
+            findings.extend(rules.builtin_finding(
+                ids::FILE_NOT_TEXT,
+                &source,
+                problem.span,
+                problem.message,
+            ));
+            yaml::Stream::default()
+        }
+        None => yaml::parse(&source.text),
+    };
+    for problem in &stream.problems {
+        let id = match problem.kind {
+            ProblemKind::Syntax => ids::YAML_SYNTAX,
+            ProblemKind::DuplicateKey => ids::YAML_DUPLICATE_KEY,
+        };
+        let finding =
+            rules.builtin_finding(id, &source, problem.span.clone(), problem.message.clone());
+        findings.extend(finding.map(|mut f| {
+            if let Some(first) = &problem.related {
+                f.related.push(crate::finding::Related {
+                    span: first.clone(),
+                    message: "first defined here".into(),
+                });
+            }
+            f
+        }));
+    }
+    let file = ParsedFile {
+        source,
+        stream,
+        kind: input.kind,
+        envs,
+    };
+    (file, findings)
+}
+
+fn finish(
+    parsed: Vec<(ParsedFile, Vec<Finding>)>,
+    mut findings: Vec<Finding>,
+    config: &Config,
+    rules: &RuleSet,
+) -> Outcome {
+    let (files, file_findings): (Vec<ParsedFile>, Vec<Vec<Finding>>) = parsed.into_iter().unzip();
+    findings.extend(file_findings.into_iter().flatten());
+    let suppressions: Vec<FileSuppressions> = files
+        .iter()
+        .map(|file| FileSuppressions::read(file, rules, &mut findings))
+        .collect();
+    let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
+    let project = Project::build(&files, &pod_paths);
+    let object_findings: Vec<Finding> = project
+        .objects
+        .par_iter()
+        .flat_map_iter(|located| {
+            let mut out = Vec::new();
+            let ignored = ignored_by_annotation(located, rules, &mut out);
+            out.extend(
+                rules
+                    .evaluate(&project, located)
+                    .into_iter()
+                    .filter(|f| !ignored.iter().any(|id| **id == *f.rule)),
+            );
+            out
+        })
+        .collect();
+    findings.extend(object_findings);
+    let by_path: HashMap<&str, &FileSuppressions> = files
+        .iter()
+        .map(|f| f.source.path.as_str())
+        .zip(&suppressions)
+        .collect();
+    findings.retain(|f| {
+        by_path
+            .get(f.file.path.as_str())
+            .is_none_or(|s| s.allows(f))
+    });
+    findings.sort_by(|a, b| a.order(b));
+    // The same rule on the same bytes in two environments is one problem to fix.
+    findings.dedup_by(|a, b| a.rule == b.rule && a.file.path == b.file.path && a.span == b.span);
+    Outcome {
+        findings,
+        files: files.len(),
+        objects: project.objects.len(),
+    }
+}

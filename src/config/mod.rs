@@ -1,0 +1,210 @@
+//! `.kubelint.yaml`: where it is, what it says, and which environments a path deploys to.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+pub use schema::{ConfigFile, Environment, HelmConfig, Mirror, Platform, Registry, RulesConfig};
+
+pub const FILE_NAME: &str = ".kubelint.yaml";
+
+/// A configuration problem: the run cannot go on, and the user sees exactly where to look.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn at(path: &Path, location: Option<serde_saphyr::Location>, message: String) -> Self {
+        let (line, column) = location.map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
+        ConfigError {
+            path: path.display().to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// One named environment, shared by every input that deploys to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Env {
+    pub name: String,
+    pub spec: Environment,
+}
+
+/// The loaded configuration with its globs compiled once.
+#[derive(Debug)]
+pub struct Config {
+    /// The folder that the config's globs are relative to.
+    pub root: PathBuf,
+    /// Where the config came from, if a file was found.
+    pub source: Option<PathBuf>,
+    pub file: ConfigFile,
+    environments: Vec<(Arc<Env>, GlobSet)>,
+    exclude: GlobSet,
+    helm_values: GlobSet,
+}
+
+impl Config {
+    /// The configuration used when no `.kubelint.yaml` exists: no environments, nothing excluded.
+    pub fn empty(root: PathBuf) -> Self {
+        Config::compile(root, None, ConfigFile::default())
+            .unwrap_or_else(|_| unreachable!("an empty configuration has no globs that could fail"))
+    }
+
+    /// The configuration a rule's test case runs under: its environment applies to every path.
+    pub fn for_case(env: Option<Environment>) -> Self {
+        let mut file = ConfigFile::default();
+        if let Some(mut env) = env {
+            env.paths = vec!["**".into()];
+            file.environments.insert("case".into(), env);
+        }
+        Config::compile(PathBuf::new(), None, file)
+            .unwrap_or_else(|_| unreachable!("`**` is a valid glob"))
+    }
+
+    /// Finds `.kubelint.yaml` in `start` or the nearest folder above it.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .map(|dir| dir.join(FILE_NAME))
+            .find(|candidate| candidate.is_file())
+    }
+
+    /// Reads and compiles a config file; its globs are relative to its folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| ConfigError::at(path, None, format!("cannot read: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ConfigError::at(path, None, "not UTF-8 text".into()))?;
+        let file = Self::parse(path, &text)?;
+        let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Config::compile(root, Some(path.to_path_buf()), file)
+    }
+
+    /// Parses config text; an empty file is an empty config.
+    pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(ConfigFile::default());
+        }
+        serde_saphyr::from_str::<Option<ConfigFile>>(text)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| ConfigError::at(path, e.location(), first_line(&e.to_string())))
+    }
+
+    fn compile(
+        root: PathBuf,
+        source: Option<PathBuf>,
+        file: ConfigFile,
+    ) -> Result<Self, ConfigError> {
+        let origin = source.clone().unwrap_or_else(|| root.join(FILE_NAME));
+        let globs = |patterns: &mut dyn Iterator<Item = &String>, what: &str| {
+            let mut set = GlobSetBuilder::new();
+            for pattern in patterns {
+                let glob = Glob::new(pattern).map_err(|e| {
+                    ConfigError::at(
+                        &origin,
+                        None,
+                        format!("{what}: invalid glob `{pattern}`: {e}"),
+                    )
+                })?;
+                set.add(glob);
+            }
+            set.build()
+                .map_err(|e| ConfigError::at(&origin, None, format!("{what}: {e}")))
+        };
+        let environments = file
+            .environments
+            .iter()
+            .map(|(name, spec)| {
+                let set = globs(
+                    &mut spec.paths.iter(),
+                    &format!("environments.{name}.paths"),
+                )?;
+                let env = Env {
+                    name: name.clone(),
+                    spec: spec.clone(),
+                };
+                Ok((Arc::new(env), set))
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        let exclude = globs(&mut file.exclude.iter(), "exclude")?;
+        let helm_values = globs(&mut file.helm.values.keys(), "helm.values")?;
+        Ok(Config {
+            root,
+            source,
+            file,
+            environments,
+            exclude,
+            helm_values,
+        })
+    }
+
+    /// Every environment whose paths match; a base shared by two clusters is in both.
+    pub fn environments_for(&self, relative: &str) -> Vec<Arc<Env>> {
+        self.environments
+            .iter()
+            .filter(|(_, globs)| globs.is_match(relative))
+            .map(|(env, _)| Arc::clone(env))
+            .collect()
+    }
+
+    pub fn is_excluded(&self, relative: &str) -> bool {
+        self.exclude.is_match(relative)
+    }
+
+    pub fn is_helm_values(&self, relative: &str) -> bool {
+        self.helm_values.is_match(relative)
+    }
+
+    /// The path of `path` relative to the config root, with `/` separators, for glob matching.
+    /// Paths outside the root keep their full form and match only absolute globs.
+    pub fn relative(&self, path: &Path) -> String {
+        let absolute = absolutize(path);
+        let root = absolutize(&self.root);
+        let relative = absolute.strip_prefix(&root).unwrap_or(&absolute);
+        slash_path(relative)
+    }
+}
+
+/// Joins a relative path to the current directory and removes `.` and `..` lexically, without
+/// touching the file system, so symlinked folders keep the names the user sees.
+pub fn absolutize(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A path with `/` separators and no leading `./`, as findings and globs show paths.
+pub fn slash_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").unwrap_or(&text).to_string()
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests;

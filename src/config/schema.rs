@@ -1,0 +1,115 @@
+//! The shape of `.kubelint.yaml`, typed so that every mistake is reported at its line:column.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::finding::Severity;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// Named environments: which paths deploy to which cluster.
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+    #[serde(default)]
+    pub rules: RulesConfig,
+    /// Globs (relative to the config file) that are never linted.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub helm: HelmConfig,
+    /// Pod-spec paths for custom workload kinds, such as `Rollout: spec.template.spec`.
+    #[serde(default)]
+    pub pod_specs: BTreeMap<String, String>,
+}
+
+/// What one cluster is, and which paths deploy to it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Environment {
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub platform: Option<Platform>,
+    pub region: Option<String>,
+    /// The namespace of objects that do not set one.
+    pub namespace: Option<String>,
+    /// Private registries by host, with the pull secret pods need for each.
+    #[serde(default)]
+    pub registries: BTreeMap<String, Registry>,
+    /// Public registries reached through a mirror, by the host images name.
+    #[serde(default)]
+    pub mirrors: BTreeMap<String, Mirror>,
+    /// Secrets created outside Git, with the keys each holds.
+    #[serde(default)]
+    pub external_secrets: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Ack,
+    Aks,
+    Eks,
+    Gke,
+    Other,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Ack => "ack",
+            Platform::Aks => "aks",
+            Platform::Eks => "eks",
+            Platform::Gke => "gke",
+            Platform::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Registry {
+    pub pull_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Mirror {
+    /// The mirror host (and path prefix) that serves the registry's images.
+    pub via: String,
+    /// Whether the mirror serves images by digest; many mirrors re-push and change them.
+    #[serde(default = "yes")]
+    pub digests: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RulesConfig {
+    #[serde(default)]
+    pub disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, Spanned<Severity>>,
+    /// Extra folders of rule files, relative to the config file.
+    #[serde(default)]
+    pub folders: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HelmConfig {
+    /// Values files of charts that live elsewhere: glob → chart.
+    #[serde(default)]
+    pub values: BTreeMap<String, HelmValues>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HelmValues {
+    pub chart: Option<String>,
+}

@@ -1,0 +1,120 @@
+//! The `model` stage: parsed files become a `Project` of Kubernetes objects, each knowing the
+//! environments its file deploys to, with the cross-object indexes rules follow.
+
+pub mod image;
+mod object;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::Env;
+use crate::yaml::{SourceFile, Stream};
+
+pub use object::{
+    CONTAINER_GROUPS, Container, ImageUse, Object, PodSpec, PodSpecPaths, objects_of,
+};
+
+/// What an input is, which decides how it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// Plain Kubernetes manifests (and anything else named explicitly).
+    Manifest,
+    /// A Helm values file: not objects, but image blocks and settings charts read.
+    HelmValues,
+    /// A kustomization file: its fields configure a build rather than describe objects.
+    Kustomization,
+}
+
+/// One input after reading and parsing: the unit the rest of the pipeline shares.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub source: Arc<SourceFile>,
+    pub stream: Stream,
+    pub kind: InputKind,
+    pub envs: Vec<Arc<Env>>,
+}
+
+/// An object together with the file it was read from.
+#[derive(Debug)]
+pub struct Located<'a> {
+    pub file: &'a ParsedFile,
+    pub object: Object<'a>,
+}
+
+impl Located<'_> {
+    /// The namespace the object lands in under `env`: its own, else the environment's default.
+    pub fn namespace<'e>(&'e self, env: Option<&'e Env>) -> Option<&'e str> {
+        self.object
+            .namespace
+            .or_else(|| env.and_then(|e| e.spec.namespace.as_deref()))
+    }
+}
+
+/// Every object of the run, and indexes for rules that follow references between objects.
+pub struct Project<'a> {
+    pub objects: Vec<Located<'a>>,
+    /// Pull secrets of each ServiceAccount: by name, then namespace (empty when neither the
+    /// object nor its environment sets one).
+    service_accounts: HashMap<&'a str, Vec<(&'a str, Vec<&'a str>)>>,
+}
+
+impl<'a> Project<'a> {
+    pub fn build(files: &'a [ParsedFile], pod_paths: &PodSpecPaths) -> Self {
+        let objects: Vec<Located<'a>> = files
+            .par_iter()
+            .filter(|file| file.kind == InputKind::Manifest)
+            .flat_map_iter(|file| {
+                file.stream
+                    .documents
+                    .iter()
+                    .flat_map(move |doc| objects_of(doc, pod_paths))
+                    .map(move |object| Located { file, object })
+            })
+            .collect();
+        let mut service_accounts: HashMap<&'a str, Vec<(&'a str, Vec<&'a str>)>> = HashMap::new();
+        for located in objects.iter().filter(|l| l.object.kind == "ServiceAccount") {
+            let Some(name) = located.object.name else {
+                continue;
+            };
+            let secrets: Vec<&str> = located
+                .object
+                .root
+                .get("imagePullSecrets")
+                .into_iter()
+                .flat_map(|list| list.items())
+                .filter_map(|secret| secret.text("name"))
+                .collect();
+            let namespaces: Vec<&str> = match located.object.namespace {
+                Some(ns) => vec![ns],
+                None if located.file.envs.is_empty() => vec![""],
+                None => located
+                    .file
+                    .envs
+                    .iter()
+                    .map(|env| env.spec.namespace.as_deref().unwrap_or(""))
+                    .collect(),
+            };
+            for namespace in namespaces {
+                service_accounts
+                    .entry(name)
+                    .or_default()
+                    .push((namespace, secrets.clone()));
+            }
+        }
+        Project {
+            objects,
+            service_accounts,
+        }
+    }
+
+    /// The pull secrets a ServiceAccount in the linted tree lends its pods, if it is there.
+    pub fn service_account_pull_secrets(&self, namespace: Option<&str>, name: &str) -> &[&'a str] {
+        let namespace = namespace.unwrap_or("");
+        self.service_accounts
+            .get(name)
+            .and_then(|accounts| accounts.iter().find(|(ns, _)| *ns == namespace))
+            .map_or(&[], |(_, secrets)| secrets.as_slice())
+    }
+}

@@ -1,0 +1,142 @@
+//! Human output: miette's source snippets with the span labelled, rule id, help and link.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use crate::finding::{Finding, Severity};
+use crate::yaml::SourceFile;
+
+/// miette reads snippets through the file's own line index instead of rescanning the text.
+struct Snippet<'f>(&'f SourceFile);
+
+impl SourceCode for Snippet<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let file = self.0;
+        let end = span.offset() + span.len();
+        if end > file.text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first = file.line_index(span.offset()).saturating_sub(before);
+        let last = (file.line_index(end.saturating_sub(1).max(span.offset())) + after)
+            .min(file.line_count() - 1);
+        let start = file.line_range(first).start;
+        let stop = file.line_range(last).end.max(start);
+        Ok(Box::new(MietteSpanContents::new_named(
+            file.path.clone(),
+            &file.text.as_bytes()[start..stop],
+            (start, stop - start).into(),
+            first,
+            0,
+            last - first + 1,
+        )))
+    }
+}
+
+struct Human<'f> {
+    finding: &'f Finding,
+    snippet: Snippet<'f>,
+}
+
+impl fmt::Debug for Human<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl fmt::Display for Human<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for Human<'_> {}
+
+impl Diagnostic for Human<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&*self.finding.rule))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.finding
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.finding
+            .url
+            .as_ref()
+            .map(|u| Box::new(u) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.snippet)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let main = LabeledSpan::new_primary_with_span(
+            Some(self.finding.rule.to_string()),
+            self.finding.span.clone(),
+        );
+        let related = self
+            .finding
+            .related
+            .iter()
+            .map(|r| LabeledSpan::new_with_span(Some(r.message.clone()), r.span.clone()));
+        Some(Box::new(std::iter::once(main).chain(related)))
+    }
+}
+
+/// Writes each finding as a snippet, then the summary line.
+pub fn write(
+    findings: &[Finding],
+    summary: &str,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_width(100);
+    for finding in findings {
+        let position = finding.file.position(finding.span.start);
+        let diagnostic = Human {
+            finding,
+            snippet: Snippet(&finding.file),
+        };
+        let mut text = String::new();
+        if handler.render_report(&mut text, &diagnostic).is_err() {
+            text = format!("{}: {}\n", finding.rule, finding.message);
+        }
+        writeln!(
+            out,
+            "{}:{}:{}",
+            finding.file.path, position.line, position.column
+        )?;
+        writeln!(out, "{text}")?;
+    }
+    writeln!(out, "{summary}")
+}

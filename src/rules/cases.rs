@@ -1,0 +1,74 @@
+//! Running each rule's own test cases: bad documents must produce exactly the findings they
+//! list, good ones none. The test suite runs them for the built-in rules; `kubelint rules
+//! --test` runs them for a user's rule folders too.
+
+use std::path::Path;
+
+use crate::check::check_text;
+use crate::config::Config;
+
+use super::{Rule, RuleSet, ids};
+
+/// Every failure of every rule's cases, as `rule-id case N: what went wrong`.
+pub fn run_all(rules: &RuleSet) -> Vec<String> {
+    rules
+        .rules()
+        .iter()
+        .flat_map(|rule| run_rule(rule, rules))
+        .collect()
+}
+
+pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (index, case) in rule.cases.iter().enumerate() {
+        let name = case
+            .name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let mut fail =
+            |what: String| failures.push(format!("{} case {}{name}: {what}", rule.id, index + 1));
+        let (text, expected) = match (&case.bad, &case.good) {
+            (Some(bad), None) if !case.expect.is_empty() => (bad, case.expect.clone()),
+            (Some(_), None) => {
+                fail("a bad case lists the `expect`ed line:column of each finding".into());
+                continue;
+            }
+            (None, Some(good)) if case.expect.is_empty() => (good, Vec::new()),
+            _ => {
+                fail("a case has exactly one of `bad` (with `expect`) or `good`".into());
+                continue;
+            }
+        };
+        let config = Config::for_case(case.env.clone());
+        let outcome = check_text(text.as_bytes(), Path::new("case.yaml"), &config, rules);
+        let position = |f: &crate::finding::Finding| {
+            let p = f.file.position(f.span.start);
+            format!("{}:{}", p.line, p.column)
+        };
+        let found: Vec<String> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule.id)
+            .map(position)
+            .collect();
+        if found != expected {
+            fail(format!(
+                "expected findings at {expected:?}, found {found:?}"
+            ));
+        }
+        if *rule.id != *ids::YAML_SYNTAX
+            && let Some(broken) = outcome
+                .findings
+                .iter()
+                .find(|f| &*f.rule == ids::YAML_SYNTAX)
+        {
+            fail(format!(
+                "the case is not valid YAML: {} at {}",
+                broken.message,
+                position(broken)
+            ));
+        }
+    }
+    failures
+}

@@ -1,0 +1,339 @@
+//! The `rules` stage: rule files compiled once, evaluated over every object of the project.
+
+pub mod cases;
+mod cond;
+mod eval;
+mod facts;
+mod schema;
+pub mod suppress;
+mod template;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError};
+use crate::finding::{Finding, Severity};
+use crate::yaml::SourceFile;
+
+pub use schema::{Case, Subject};
+
+use cond::Cond;
+use facts::Fact;
+use schema::{Clause, RuleFile};
+use template::Template;
+
+/// Where the rule documentation lives; each rule links to its own section.
+pub const DOCS_URL: &str = "https://github.com/kubelint/kubelint/blob/main/docs/rules.md";
+
+/// Rules whose checks live in code; each still has a rule file with its docs.
+pub mod ids {
+    pub const YAML_SYNTAX: &str = "yaml-syntax";
+    pub const YAML_DUPLICATE_KEY: &str = "yaml-duplicate-key";
+    pub const FILE_NOT_TEXT: &str = "file-not-text";
+    pub const FILE_UNREADABLE: &str = "file-unreadable";
+    pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
+    pub const INVALID_IMAGE_REFERENCE: &str = "invalid-image-reference";
+}
+
+/// The built-in rule files, embedded at build time from `rules/`.
+const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: Arc<str>,
+    pub severity: Severity,
+    pub summary: String,
+    pub description: Option<String>,
+    pub runbook: Option<String>,
+    pub url: String,
+    pub builtin: bool,
+    pub subject: Option<Subject>,
+    /// The file the rule was read from, for messages about the rule itself.
+    pub source: String,
+    pub cases: Vec<Case>,
+    kinds: Vec<String>,
+    when: Option<Cond>,
+    clauses: Vec<CompiledClause>,
+}
+
+#[derive(Debug)]
+struct CompiledClause {
+    condition: Option<Cond>,
+    at: Option<Fact>,
+    at_key: bool,
+    severity: Severity,
+    message: Template,
+    help: Option<Template>,
+}
+
+/// Every rule of the run, after the config disabled and re-graded them.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Every known id, disabled ones included, so suppressions naming them are not "unknown".
+    known: BTreeMap<String, ()>,
+}
+
+impl RuleSet {
+    /// The built-in rules plus the config's rule folders, with its disables and severities.
+    pub fn load(config: &Config) -> Result<RuleSet, ConfigError> {
+        let mut rules = Vec::new();
+        for (path, text) in BUILTIN {
+            rules.push(compile(path, text)?);
+        }
+        for folder in &config.file.rules.folders {
+            rules.extend(load_folder(&config.root.join(folder))?);
+        }
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(pair) = rules.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(error(
+                &pair[1].source,
+                None,
+                format!(
+                    "rule id `{}` is already defined in {}",
+                    pair[1].id, pair[0].source
+                ),
+            ));
+        }
+        let known: BTreeMap<String, ()> = rules.iter().map(|r| (r.id.to_string(), ())).collect();
+        let config_path = config.source.clone().unwrap_or_default();
+        let config_path = config_path.display().to_string();
+        for id in &config.file.rules.disable {
+            if !known.contains_key(&id.value) {
+                return Err(error(
+                    &config_path,
+                    Some(id.referenced),
+                    format!("rules.disable: unknown rule `{}`", id.value),
+                ));
+            }
+        }
+        for (id, severity) in &config.file.rules.severity {
+            let Some(rule) = rules.iter_mut().find(|r| *r.id == **id) else {
+                return Err(error(
+                    &config_path,
+                    Some(severity.referenced),
+                    format!("rules.severity: unknown rule `{id}`"),
+                ));
+            };
+            rule.severity = severity.value;
+            for clause in &mut rule.clauses {
+                clause.severity = severity.value;
+            }
+        }
+        rules.retain(|r| !config.file.rules.disable.iter().any(|d| *d.value == *r.id));
+        Ok(RuleSet { rules, known })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| &*r.id == id)
+    }
+
+    pub fn is_known(&self, id: &str) -> bool {
+        self.known.contains_key(id)
+    }
+
+    /// A finding of a code-checked rule, or `None` when the config disabled it.
+    pub fn builtin_finding(
+        &self,
+        id: &str,
+        file: &Arc<SourceFile>,
+        span: std::ops::Range<usize>,
+        message: String,
+    ) -> Option<Finding> {
+        let rule = self.get(id)?;
+        Some(Finding {
+            rule: Arc::clone(&rule.id),
+            severity: rule.severity,
+            message,
+            help: None,
+            url: Some(rule.url.clone()),
+            file: Arc::clone(file),
+            span,
+            related: Vec::new(),
+            object: None,
+        })
+    }
+}
+
+fn error(path: &str, location: Option<serde_saphyr::Location>, message: String) -> ConfigError {
+    let (line, column) = location.map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
+    ConfigError {
+        path: path.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Reads every `*.yaml` rule file under a folder, in path order.
+fn load_folder(folder: &Path) -> Result<Vec<Rule>, ConfigError> {
+    let shown = folder.display().to_string();
+    let mut paths = Vec::new();
+    for entry in ignore::WalkBuilder::new(folder)
+        .standard_filters(false)
+        .build()
+    {
+        let entry =
+            entry.map_err(|e| error(&shown, None, format!("cannot read rule folder: {e}")))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") && path.is_file() {
+            paths.push(path.to_path_buf());
+        }
+    }
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| error(&shown, None, format!("cannot read: {e}")))?;
+            compile(&shown, &text)
+        })
+        .collect()
+}
+
+/// Compiles one rule file; every mistake is reported at its line:column.
+pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
+    let file: RuleFile = serde_saphyr::from_str(text).map_err(|e| {
+        error(
+            path,
+            e.location(),
+            e.to_string().lines().next().unwrap_or_default().to_string(),
+        )
+    })?;
+    let fail = |at: Option<serde_saphyr::Location>, message: String| {
+        error(path, at, format!("rule `{}`: {message}", file.id))
+    };
+    if !file.builtin && (file.subject.is_none() || file.deny.is_empty()) {
+        return Err(fail(
+            None,
+            "a rule needs `for` and at least one `deny` clause (or `builtin: true`)".into(),
+        ));
+    }
+    let when = file
+        .when
+        .as_ref()
+        .map(|w| {
+            Cond::compile(&w.value).map_err(|m| fail(Some(w.referenced), format!("when: {m}")))
+        })
+        .transpose()?;
+    let shared_message = file
+        .message
+        .as_deref()
+        .map(Template::compile)
+        .transpose()
+        .map_err(|m| fail(None, format!("message: {m}")))?;
+    let shared_help = file
+        .help
+        .as_deref()
+        .map(Template::compile)
+        .transpose()
+        .map_err(|m| fail(None, format!("help: {m}")))?;
+    let clauses = file
+        .deny
+        .iter()
+        .enumerate()
+        .map(|(i, clause)| {
+            compile_clause(clause, &file, shared_message.as_ref(), shared_help.as_ref())
+                .map_err(|(at, m)| fail(at, format!("deny[{i}]: {m}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if file.subject == Some(Subject::Object) {
+        let needs_container = when
+            .iter()
+            .flat_map(Cond::facts)
+            .chain(clauses.iter().flat_map(CompiledClause::facts))
+            .find(|f| f.needs_container());
+        if let Some(fact) = needs_container {
+            return Err(fail(
+                None,
+                format!("`{fact:?}` needs `for: image`, which puts a container in scope"),
+            ));
+        }
+    }
+    let url = file
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("{DOCS_URL}#{}", file.id));
+    Ok(Rule {
+        id: file.id.as_str().into(),
+        severity: file.severity,
+        summary: file.summary,
+        description: file.description,
+        runbook: file.runbook,
+        url,
+        builtin: file.builtin,
+        subject: file.subject,
+        source: path.to_string(),
+        cases: file.tests,
+        kinds: file.kinds,
+        when,
+        clauses,
+    })
+}
+
+type ClauseError = (Option<serde_saphyr::Location>, String);
+
+fn compile_clause(
+    clause: &Clause,
+    file: &RuleFile,
+    message: Option<&Template>,
+    help: Option<&Template>,
+) -> Result<CompiledClause, ClauseError> {
+    let condition = clause
+        .condition
+        .as_ref()
+        .map(|c| Cond::compile(&c.value).map_err(|m| (Some(c.referenced), format!("if: {m}"))))
+        .transpose()?;
+    let at = clause
+        .at
+        .as_deref()
+        .map(Fact::parse)
+        .transpose()
+        .map_err(|m| (None, format!("at: {m}")))?;
+    if let Some(fact) = &at
+        && !matches!(
+            fact,
+            Fact::ObjectPath(_) | Fact::ContainerPath(_) | Fact::Image
+        )
+    {
+        return Err((
+            None,
+            "at: names a node: `image`, `object.<path>` or `container.<path>`".into(),
+        ));
+    }
+    let message = match clause.message.as_deref() {
+        Some(m) => Template::compile(m).map_err(|e| (None, format!("message: {e}")))?,
+        None => message
+            .cloned()
+            .ok_or((None, "no `message` here or on the rule".to_string()))?,
+    };
+    let help = match clause.help.as_deref() {
+        Some(h) => Some(Template::compile(h).map_err(|e| (None, format!("help: {e}")))?),
+        None => help.cloned(),
+    };
+    Ok(CompiledClause {
+        condition,
+        at,
+        at_key: clause.at_key,
+        severity: clause.severity.unwrap_or(file.severity),
+        message,
+        help,
+    })
+}
+
+impl CompiledClause {
+    fn facts(&self) -> Vec<&Fact> {
+        let mut facts: Vec<&Fact> = self.condition.iter().flat_map(Cond::facts).collect();
+        facts.extend(self.at.iter());
+        facts.extend(self.message.facts());
+        facts.extend(self.help.iter().flat_map(Template::facts));
+        facts
+    }
+}

@@ -1,0 +1,94 @@
+//! The shape of a rule file under `rules/`: the rule, its docs and its own test cases.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::config::Environment;
+use crate::finding::Severity;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuleFile {
+    pub id: String,
+    pub severity: Severity,
+    /// One line: what the rule catches.
+    pub summary: String,
+    /// Longer documentation: why it matters, when it does not apply.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The incident or runbook entry the rule comes from, such as `K8S-001`.
+    #[serde(default)]
+    pub runbook: Option<String>,
+    /// Where to read more; defaults to the rule's section in the README.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The check lives in code (YAML syntax, encodings); the file still carries id, docs, cases.
+    #[serde(default)]
+    pub builtin: bool,
+    /// What the rule looks at: every `object`, or every container `image`.
+    #[serde(default, rename = "for")]
+    pub subject: Option<Subject>,
+    /// Object kinds the rule applies to; all kinds when empty.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// A condition that must hold before any `deny` clause is tried.
+    #[serde(default)]
+    pub when: Option<Spanned<serde_json::Value>>,
+    #[serde(default)]
+    pub deny: Vec<Clause>,
+    /// Message and help shared by clauses that do not set their own; `{fact}` placeholders.
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub help: Option<String>,
+    #[serde(default)]
+    pub tests: Vec<Case>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Subject {
+    Object,
+    Image,
+}
+
+/// One way the rule fails: a condition, where to point, and what to say.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Clause {
+    #[serde(default, rename = "if")]
+    pub condition: Option<Spanned<serde_json::Value>>,
+    /// The node the finding points at: a path fact such as
+    /// `object.metadata.annotations["x"]`; the subject itself when unset. If the node is
+    /// absent the clause does not fire.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Point at the key of the `at` node rather than its value.
+    #[serde(default)]
+    pub at_key: bool,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+/// A test case: a document that must (bad) or must not (good) produce this rule's findings,
+/// under the environment it assumes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Case {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The environment the document deploys to; none when unset.
+    #[serde(default)]
+    pub env: Option<Environment>,
+    #[serde(default)]
+    pub bad: Option<String>,
+    #[serde(default)]
+    pub good: Option<String>,
+    /// For a bad case: `line:column` of every finding, in order.
+    #[serde(default)]
+    pub expect: Vec<String>,
+}

@@ -1,0 +1,147 @@
+use super::*;
+
+fn slice<'a>(text: &'a str, node: Node<'_>) -> &'a str {
+    &text[node.span()]
+}
+
+#[test]
+fn keys_and_values_carry_their_byte_spans() {
+    let text = "kind: Pod\nspec:\n  containers:\n    - image: \"redis:7\"\n";
+    let stream = parse(text);
+    let root = stream.documents[0].root().unwrap();
+    let (key, value) = root
+        .get("spec")
+        .unwrap()
+        .get("containers")
+        .unwrap()
+        .items()
+        .next()
+        .unwrap()
+        .entry("image")
+        .unwrap();
+    assert_eq!(slice(text, key), "image");
+    assert_eq!(slice(text, value), "\"redis:7\"");
+    assert_eq!(value.as_str(), Some("redis:7"));
+}
+
+#[test]
+fn multi_document_streams_keep_every_document() {
+    let stream = parse("a: 1\n---\nb: 2\n---\n# only a comment\n");
+    assert_eq!(stream.documents.len(), 3);
+    assert!(
+        stream.documents[2]
+            .root()
+            .and_then(|r| r.as_text())
+            .is_none()
+    );
+    assert!(stream.problems.is_empty());
+}
+
+#[test]
+fn json_is_read_as_yaml() {
+    let stream = parse(r#"{"kind": "Pod", "metadata": {"name": "x"}}"#);
+    let root = stream.documents[0].root().unwrap();
+    assert_eq!(root.path("metadata.name").unwrap().as_str(), Some("x"));
+}
+
+#[test]
+fn a_syntax_error_is_positioned_and_later_documents_survive() {
+    let text = "a: 1\n---\nb: [1, 2\nc: 3\n---\nd: 4\n";
+    let stream = parse(text);
+    assert_eq!(stream.problems.len(), 1, "{:?}", stream.problems);
+    assert_eq!(stream.problems[0].kind, ProblemKind::Syntax);
+    let names: Vec<_> = stream
+        .documents
+        .iter()
+        .filter_map(|d| d.root())
+        .flat_map(|r| r.entries())
+        .filter_map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(names, ["a", "d"]);
+}
+
+#[test]
+fn duplicate_keys_point_at_the_second_key_and_remember_the_first() {
+    let text = "metadata:\n  name: a\n  name: b\n";
+    let stream = parse(text);
+    assert_eq!(stream.problems.len(), 1);
+    let problem = &stream.problems[0];
+    assert_eq!(problem.kind, ProblemKind::DuplicateKey);
+    assert_eq!(problem.span, 22..26);
+    assert_eq!(problem.related, Some(12..16));
+}
+
+#[test]
+fn aliases_share_the_anchored_node_and_merge_keys_apply() {
+    let text = "base: &b {image: redis, tag: '7'}\nuse:\n  <<: *b\n  tag: '8'\nagain: *b\n";
+    let stream = parse(text);
+    let root = stream.documents[0].root().unwrap();
+    let used = root.get("use").unwrap();
+    assert_eq!(used.text("image"), Some("redis"));
+    assert_eq!(used.text("tag"), Some("8"));
+    assert_eq!(
+        root.get("again").unwrap().id(),
+        root.get("base").unwrap().id()
+    );
+    let keys: Vec<_> = used
+        .entries()
+        .iter()
+        .map(|(k, _)| k.as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["tag", "image"]);
+}
+
+#[test]
+fn an_alias_bomb_costs_one_node_per_alias() {
+    let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..10 {
+        let prev = format!("*a{}", level - 1);
+        let items = [prev.as_str(); 9].join(", ");
+        text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+    }
+    let stream = parse(&text);
+    assert!(stream.problems.is_empty());
+    assert!(stream.documents[0].nodes.len() < 200);
+}
+
+#[test]
+fn deep_nesting_is_a_syntax_problem_not_a_crash() {
+    let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let stream = parse(&text);
+    assert_eq!(stream.problems[0].kind, ProblemKind::Syntax);
+}
+
+#[test]
+fn unknown_anchors_are_problems_at_the_alias() {
+    let text = "a: *nope\nb: 1\n";
+    let stream = parse(text);
+    assert_eq!(stream.problems[0].span, 3..8);
+    assert_eq!(stream.documents[0].root().unwrap().text("b"), Some("1"));
+}
+
+#[test]
+fn comments_are_collected_with_their_spans() {
+    let text = "# kubelint-disable-file a\nkind: Pod # trailing\n";
+    let stream = parse(text);
+    let texts: Vec<_> = stream.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, [" kubelint-disable-file a", " trailing"]);
+    assert_eq!(&text[stream.comments[1].span.clone()], "# trailing");
+}
+
+#[test]
+fn crlf_tabs_and_non_ascii_keep_exact_spans() {
+    let text = "a: \"日本\"\r\nb:\t\"x\"\r\n";
+    let stream = parse(text);
+    let root = stream.documents[0].root().unwrap();
+    assert_eq!(slice(text, root.get("a").unwrap()), "\"日本\"");
+    assert_eq!(slice(text, root.get("b").unwrap()), "\"x\"");
+}
+
+#[test]
+fn null_scalars_have_no_text() {
+    let stream = parse("a:\nb: ~\nc: 'null'\n");
+    let root = stream.documents[0].root().unwrap();
+    assert_eq!(root.text("a"), None);
+    assert_eq!(root.text("b"), None);
+    assert_eq!(root.text("c"), Some("null"));
+}

@@ -1,0 +1,202 @@
+//! The spanned YAML tree: every node, keys included, knows the bytes it came from.
+//!
+//! Nodes live in one arena per document and aliases are edges to the anchored node rather
+//! than copies, so an alias bomb costs one index per alias instead of exponential memory, and a
+//! finding on an aliased value points at the anchored text, which is where the user edits it.
+
+use std::ops::Range;
+
+pub type NodeId = u32;
+
+/// Merge keys (`<<`) may chain; this bounds how deep a lookup follows them, so a merge cycle
+/// built through aliases cannot loop.
+const MAX_MERGE_DEPTH: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A scalar after escape processing; `plain` tells an unquoted `null` from a quoted one.
+    Scalar {
+        value: Box<str>,
+        plain: bool,
+    },
+    Sequence(Vec<NodeId>),
+    Mapping(Vec<(NodeId, NodeId)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeData {
+    pub span: Range<usize>,
+    pub kind: NodeKind,
+}
+
+/// One YAML document of a stream.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub(super) nodes: Vec<NodeData>,
+    pub(super) root: Option<NodeId>,
+    /// From the document's first token to its end, for findings about the whole document.
+    pub span: Range<usize>,
+}
+
+impl Document {
+    pub fn root(&self) -> Option<Node<'_>> {
+        self.root.map(|id| self.node(id))
+    }
+
+    pub fn node(&self, id: NodeId) -> Node<'_> {
+        Node { doc: self, id }
+    }
+}
+
+/// A borrowed view of one node with the navigation rules and checks need.
+#[derive(Clone, Copy)]
+pub struct Node<'d> {
+    doc: &'d Document,
+    id: NodeId,
+}
+
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Node({:?} @ {:?})", self.data().kind, self.span())
+    }
+}
+
+/// Two views are equal when they are the same node of the same document.
+impl PartialEq for Node<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.doc, other.doc) && self.id == other.id
+    }
+}
+
+impl<'d> Node<'d> {
+    fn data(&self) -> &'d NodeData {
+        &self.doc.nodes[self.id as usize]
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    pub fn span(&self) -> Range<usize> {
+        self.data().span.clone()
+    }
+
+    /// The scalar's text, or `None` for a collection.
+    pub fn as_str(&self) -> Option<&'d str> {
+        match &self.data().kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// A scalar's text unless it is YAML null (`~`, `null`, or nothing), which manifests use
+    /// to mean "not set".
+    pub fn as_text(&self) -> Option<&'d str> {
+        match &self.data().kind {
+            NodeKind::Scalar { value, plain: true }
+                if matches!(&**value, "" | "~" | "null" | "Null" | "NULL") =>
+            {
+                None
+            }
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn is_mapping(&self) -> bool {
+        matches!(self.data().kind, NodeKind::Mapping(_))
+    }
+
+    /// The items of a sequence; empty for anything else.
+    pub fn items(self) -> impl Iterator<Item = Node<'d>> + use<'d> {
+        let doc = self.doc;
+        let items: &'d [NodeId] = match &self.data().kind {
+            NodeKind::Sequence(items) => items,
+            _ => &[],
+        };
+        items.iter().map(move |&id| doc.node(id))
+    }
+
+    /// The entries of a mapping with merge keys applied: own entries first, then merged ones
+    /// whose keys the mapping does not set itself.
+    pub fn entries(&self) -> Vec<(Node<'d>, Node<'d>)> {
+        let mut out = Vec::new();
+        self.collect_entries(&mut out, 0);
+        out
+    }
+
+    fn collect_entries(&self, out: &mut Vec<(Node<'d>, Node<'d>)>, depth: usize) {
+        let NodeKind::Mapping(entries) = &self.data().kind else {
+            return;
+        };
+        let mut merged = Vec::new();
+        for &(key, value) in entries {
+            let (key, value) = (self.doc.node(key), self.doc.node(value));
+            if key.is_merge_key() {
+                merged.push(value);
+            } else if !out.iter().any(|(seen, _)| seen.as_str() == key.as_str()) {
+                out.push((key, value));
+            }
+        }
+        if depth < MAX_MERGE_DEPTH {
+            for source in merged.iter().flat_map(|m| m.merge_sources()) {
+                source.collect_entries(out, depth + 1);
+            }
+        }
+    }
+
+    fn is_merge_key(&self) -> bool {
+        matches!(&self.data().kind, NodeKind::Scalar { value, plain: true } if &**value == "<<")
+    }
+
+    /// A merge value is one mapping or a sequence of mappings.
+    fn merge_sources(&self) -> Vec<Node<'d>> {
+        if self.is_mapping() {
+            vec![*self]
+        } else {
+            self.items().filter(Node::is_mapping).collect()
+        }
+    }
+
+    /// The value under a key, following merge keys.
+    pub fn get(&self, key: &str) -> Option<Node<'d>> {
+        self.entry(key).map(|(_, value)| value)
+    }
+
+    /// The key node and value node under a key, following merge keys.
+    pub fn entry(&self, key: &str) -> Option<(Node<'d>, Node<'d>)> {
+        self.entry_at_depth(key, 0)
+    }
+
+    fn entry_at_depth(&self, key: &str, depth: usize) -> Option<(Node<'d>, Node<'d>)> {
+        let NodeKind::Mapping(entries) = &self.data().kind else {
+            return None;
+        };
+        let mut merged = Vec::new();
+        for &(k, v) in entries {
+            let k = self.doc.node(k);
+            if k.is_merge_key() {
+                merged.push(self.doc.node(v));
+            } else if k.as_str() == Some(key) {
+                return Some((k, self.doc.node(v)));
+            }
+        }
+        if depth >= MAX_MERGE_DEPTH {
+            return None;
+        }
+        merged
+            .iter()
+            .flat_map(|m| m.merge_sources())
+            .find_map(|source| source.entry_at_depth(key, depth + 1))
+    }
+
+    /// Follows a dotted path of mapping keys, e.g. `spec.template.spec`.
+    pub fn path(&self, path: &str) -> Option<Node<'d>> {
+        path.split('.').try_fold(*self, |node, key| node.get(key))
+    }
+
+    /// The text under a key, unless it is null or a collection.
+    pub fn text(&self, key: &str) -> Option<&'d str> {
+        self.get(key).and_then(|n| n.as_text())
+    }
+}
