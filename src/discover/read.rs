@@ -103,7 +103,7 @@ mod tests {
     fn invalid_utf8_points_at_the_first_bad_byte() {
         let loaded = read_text("a.yaml", b"a: 1\n# caf\xE9\n");
         let problem = loaded.problem.unwrap();
-        assert_eq!(problem.span, 9..9);
+        assert_eq!(problem.span, 10..10);
         assert!(problem.message.contains("0xE9"));
         assert_eq!(loaded.source.position(9).line, 2);
     }
