@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text};
+use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text, too_large};
 use crate::finding::Finding;
 use crate::model::{InputKind, ParsedFile, PodSpecPaths, Project};
 use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
@@ -57,31 +57,36 @@ pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) ->
 }
 
 fn read_and_parse(input: &Input, config: &Config, rules: &RuleSet) -> (ParsedFile, Vec<Finding>) {
-    let too_big =
-        std::fs::metadata(&input.path).is_ok_and(|m| m.len() > MAX_FILE_BYTES_READ as u64);
-    let bytes = if too_big {
-        Ok(vec![0; MAX_FILE_BYTES_READ + 1])
-    } else {
-        std::fs::read(&input.path)
-    };
-    match bytes {
+    match read_bytes(&input.path) {
         Ok(bytes) => parse(input, read_text(&input.display, &bytes), config, rules),
-        Err(error) => {
+        Err((rule, message)) => {
             let file = ParsedFile {
                 source: Arc::new(SourceFile::new(input.display.clone(), "")),
                 stream: yaml::Stream::default(),
                 kind: input.kind,
                 envs: Vec::new(),
             };
-            let finding = rules.builtin_finding(
-                ids::FILE_UNREADABLE,
-                &file.source,
-                0..0,
-                format!("cannot read: {error}"),
-            );
+            let finding = rules.builtin_finding(rule, &file.source, 0..0, message);
             (file, finding.into_iter().collect())
         }
     }
+}
+
+/// Reads a regular file. A FIFO or device would block or never end, so only regular files
+/// are opened; a file over the size limit is not read at all.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, (&'static str, String)> {
+    let unreadable = |e: std::io::Error| (ids::FILE_UNREADABLE, format!("cannot read: {e}"));
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if !metadata.is_file() {
+        return Err((
+            ids::FILE_UNREADABLE,
+            "cannot read: not a regular file".into(),
+        ));
+    }
+    if metadata.len() > MAX_FILE_BYTES_READ as u64 {
+        return Err((ids::FILE_NOT_TEXT, too_large(metadata.len() as usize)));
+    }
+    std::fs::read(path).map_err(unreadable)
 }
 
 fn parse(
@@ -174,9 +179,13 @@ fn finish(
     findings.sort_by(|a, b| a.order(b));
     // The same rule on the same bytes in two environments is one problem to fix.
     findings.dedup_by(|a, b| a.rule == b.rule && a.file.path == b.file.path && a.span == b.span);
-    Outcome {
+    let outcome = Outcome {
         findings,
         files: files.len(),
         objects: project.objects.len(),
-    }
+    };
+    // The trees are the bulk of the run's memory; free them on every core, not one.
+    drop(project);
+    files.into_par_iter().for_each(drop);
+    outcome
 }

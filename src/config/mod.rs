@@ -45,6 +45,10 @@ pub struct Env {
 pub struct Config {
     /// The folder that the config's globs are relative to.
     pub root: PathBuf,
+    /// `root` made absolute once, with the working directory at load time, so matching a path
+    /// costs no system call.
+    absolute_root: PathBuf,
+    cwd: PathBuf,
     /// Where the config came from, if a file was found.
     pub source: Option<PathBuf>,
     pub file: ConfigFile,
@@ -138,7 +142,10 @@ impl Config {
             .collect::<Result<_, ConfigError>>()?;
         let exclude = globs(&mut file.exclude.iter(), "exclude")?;
         let helm_values = globs(&mut file.helm.values.keys(), "helm.values")?;
+        let cwd = std::env::current_dir().unwrap_or_default();
         Ok(Config {
+            absolute_root: absolutize(&cwd, &root),
+            cwd,
             root,
             source,
             file,
@@ -168,20 +175,21 @@ impl Config {
     /// The path of `path` relative to the config root, with `/` separators, for glob matching.
     /// Paths outside the root keep their full form and match only absolute globs.
     pub fn relative(&self, path: &Path) -> String {
-        let absolute = absolutize(path);
-        let root = absolutize(&self.root);
-        let relative = absolute.strip_prefix(&root).unwrap_or(&absolute);
+        let absolute = absolutize(&self.cwd, path);
+        let relative = absolute
+            .strip_prefix(&self.absolute_root)
+            .unwrap_or(&absolute);
         slash_path(relative)
     }
 }
 
-/// Joins a relative path to the current directory and removes `.` and `..` lexically, without
-/// touching the file system, so symlinked folders keep the names the user sees.
-pub fn absolutize(path: &Path) -> PathBuf {
+/// Joins a relative path to `cwd` and removes `.` and `..` lexically, without touching the
+/// file system, so symlinked folders keep the names the user sees.
+pub fn absolutize(cwd: &Path, path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().unwrap_or_default().join(path)
+        cwd.join(path)
     };
     let mut out = PathBuf::new();
     for part in joined.components() {

@@ -11,7 +11,7 @@ use ignore::{WalkBuilder, WalkState};
 use crate::config::{self, Config};
 use crate::model::InputKind;
 
-pub use read::{Loaded, MAX_FILE_BYTES_READ, NotText, read_text};
+pub use read::{Loaded, MAX_FILE_BYTES_READ, NotText, read_text, too_large};
 
 /// One file to lint.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,14 @@ use crate::yaml::SourceFile;
 /// Larger files are not manifests anyone edits by hand; reading them would only cost memory.
 pub const MAX_FILE_BYTES_READ: usize = 32 * 1024 * 1024;
 
+pub fn too_large(bytes: usize) -> String {
+    format!(
+        "file is {} MiB; kubelint reads files up to {} MiB",
+        bytes >> 20,
+        MAX_FILE_BYTES_READ >> 20
+    )
+}
+
 /// Why a file's bytes cannot be linted as YAML, and where the first bad byte is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotText {

@@ -172,3 +172,88 @@ fn read_container<'a>(group: &'static str, node: Node<'a>) -> Container<'a> {
         image,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    fn objects(text: &str, custom: &[(&str, &str)]) -> Vec<(String, Vec<String>)> {
+        let custom = custom
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let paths = PodSpecPaths::new(&custom);
+        let stream = parse(text);
+        let mut out = Vec::new();
+        for doc in &stream.documents {
+            for object in objects_of(doc, &paths) {
+                let images = object
+                    .pod
+                    .iter()
+                    .flat_map(|p| &p.containers)
+                    .map(|c| format!("{}={}", c.group, c.image.as_ref().map_or("-", |i| i.text)))
+                    .collect();
+                out.push((
+                    format!("{}/{}", object.kind, object.name.unwrap_or("?")),
+                    images,
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_list_is_unpacked_into_its_items() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: Pod, metadata: {name: a}, spec: {containers: [{image: x}]}}\n  - {apiVersion: v1, kind: Service, metadata: {name: b}}\n  - not an object\n";
+        assert_eq!(
+            objects(text, &[]),
+            [
+                ("Pod/a".to_string(), vec!["containers=x".to_string()]),
+                ("Service/b".to_string(), vec![])
+            ]
+        );
+    }
+
+    #[test]
+    fn every_container_group_is_read_in_documented_order() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  ephemeralContainers: [{image: e}]\n  containers: [{image: c}, {name: no-image}]\n  initContainers: [{image: i}]\n";
+        let images = &objects(text, &[])[0].1;
+        assert_eq!(
+            images,
+            &[
+                "initContainers=i",
+                "containers=c",
+                "containers=-",
+                "ephemeralContainers=e"
+            ]
+        );
+    }
+
+    #[test]
+    fn cronjobs_and_configured_custom_kinds_have_pod_specs() {
+        let cron = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: {spec: {template: {spec: {containers: [{image: x}]}}}}}\n";
+        assert_eq!(objects(cron, &[])[0].1, ["containers=x"]);
+        let rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {template: {spec: {containers: [{image: y}]}}}\n";
+        assert!(objects(rollout, &[])[0].1.is_empty());
+        assert_eq!(
+            objects(rollout, &[("Rollout", "spec.template.spec")])[0].1,
+            ["containers=y"]
+        );
+    }
+
+    #[test]
+    fn documents_without_api_version_and_kind_are_not_objects() {
+        assert!(objects("services: {web: {image: nginx}}\n", &[]).is_empty());
+        assert!(objects("kind: Pod\n", &[]).is_empty());
+        assert!(objects("- a\n- b\n", &[]).is_empty());
+    }
+
+    #[test]
+    fn the_service_account_defaults_to_default() {
+        let stream =
+            parse("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n");
+        let object = objects_of(&stream.documents[0], &PodSpecPaths::default()).remove(0);
+        assert_eq!(object.pod.unwrap().service_account, "default");
+    }
+}

@@ -44,7 +44,9 @@ impl SourceCode for Snippet<'_> {
 
 struct Human<'f> {
     finding: &'f Finding,
-    snippet: Snippet<'f>,
+    /// `None` when the file holds control characters: printing them raw could drive the
+    /// terminal (escape sequences), so such files get positions without snippets.
+    snippet: Option<Snippet<'f>>,
 }
 
 impl fmt::Debug for Human<'_> {
@@ -89,7 +91,7 @@ impl Diagnostic for Human<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.snippet)
+        self.snippet.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -121,11 +123,21 @@ pub fn write(
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
         .with_width(100);
+    let mut shown: Option<(&str, bool)> = None;
     for finding in findings {
         let position = finding.file.position(finding.span.start);
+        // Findings come sorted by file, so each file is scanned once.
+        let printable = match shown {
+            Some((path, printable)) if path == finding.file.path => printable,
+            _ => {
+                let printable = !has_control_characters(&finding.file.text);
+                shown = Some((&finding.file.path, printable));
+                printable
+            }
+        };
         let diagnostic = Human {
             finding,
-            snippet: Snippet(&finding.file),
+            snippet: printable.then_some(Snippet(&finding.file)),
         };
         let mut text = String::new();
         if handler.render_report(&mut text, &diagnostic).is_err() {
@@ -139,4 +151,9 @@ pub fn write(
         writeln!(out, "{text}")?;
     }
     writeln!(out, "{summary}")
+}
+
+fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }

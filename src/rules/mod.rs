@@ -2,6 +2,7 @@
 
 pub mod cases;
 mod cond;
+pub mod docs;
 mod eval;
 mod facts;
 mod schema;
@@ -104,7 +105,7 @@ impl RuleSet {
             if !known.contains_key(&id.value) {
                 return Err(error(
                     &config_path,
-                    Some(id.referenced),
+                    Some(place(id.referenced)),
                     format!("rules.disable: unknown rule `{}`", id.value),
                 ));
             }
@@ -113,7 +114,7 @@ impl RuleSet {
             let Some(rule) = rules.iter_mut().find(|r| *r.id == **id) else {
                 return Err(error(
                     &config_path,
-                    Some(severity.referenced),
+                    Some(place(severity.referenced)),
                     format!("rules.severity: unknown rule `{id}`"),
                 ));
             };
@@ -161,8 +162,15 @@ impl RuleSet {
     }
 }
 
-fn error(path: &str, location: Option<serde_saphyr::Location>, message: String) -> ConfigError {
-    let (line, column) = location.map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
+/// A 1-based line and column in a rule or config file.
+type Place = (u64, u64);
+
+fn place(location: serde_saphyr::Location) -> Place {
+    (location.line().max(1), location.column().max(1))
+}
+
+fn error(path: &str, place: Option<Place>, message: String) -> ConfigError {
+    let (line, column) = place.unwrap_or((1, 1));
     ConfigError {
         path: path.to_string(),
         line,
@@ -203,11 +211,11 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
     let file: RuleFile = serde_saphyr::from_str(text).map_err(|e| {
         error(
             path,
-            e.location(),
+            e.location().map(place),
             e.to_string().lines().next().unwrap_or_default().to_string(),
         )
     })?;
-    let fail = |at: Option<serde_saphyr::Location>, message: String| {
+    let fail = |at: Option<Place>, message: String| {
         error(path, at, format!("rule `{}`: {message}", file.id))
     };
     if !file.builtin && (file.subject.is_none() || file.deny.is_empty()) {
@@ -220,7 +228,8 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         .when
         .as_ref()
         .map(|w| {
-            Cond::compile(&w.value).map_err(|m| fail(Some(w.referenced), format!("when: {m}")))
+            Cond::compile(&w.value)
+                .map_err(|m| fail(near(text, Some(w.referenced), &m), format!("when: {m}")))
         })
         .transpose()?;
     let shared_message = file
@@ -228,20 +237,20 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         .as_deref()
         .map(Template::compile)
         .transpose()
-        .map_err(|m| fail(None, format!("message: {m}")))?;
+        .map_err(|m| fail(near(text, None, &m), format!("message: {m}")))?;
     let shared_help = file
         .help
         .as_deref()
         .map(Template::compile)
         .transpose()
-        .map_err(|m| fail(None, format!("help: {m}")))?;
+        .map_err(|m| fail(near(text, None, &m), format!("help: {m}")))?;
     let clauses = file
         .deny
         .iter()
         .enumerate()
         .map(|(i, clause)| {
             compile_clause(clause, &file, shared_message.as_ref(), shared_help.as_ref())
-                .map_err(|(at, m)| fail(at, format!("deny[{i}]: {m}")))
+                .map_err(|(at, m)| fail(near(text, at, &m), format!("deny[{i}]: {m}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if file.subject == Some(Subject::Object) {
@@ -276,6 +285,19 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         when,
         clauses,
     })
+}
+
+/// Compile errors name the offending token in backticks; point at its first appearance after
+/// `start` (the condition, or the top of the file), else at `start` itself.
+fn near(text: &str, start: Option<serde_saphyr::Location>, message: &str) -> Option<Place> {
+    let token = message.split('`').nth(1).filter(|t| !t.is_empty());
+    let from = start.map_or(Some(0), |s| s.span().byte_offset().map(|b| b as usize));
+    let found = token.zip(from).and_then(|(token, from)| {
+        let at = from + text.get(from..)?.find(token)?;
+        let position = SourceFile::new("", text).position(at);
+        Some((position.line as u64, position.column as u64))
+    });
+    found.or(start.map(place))
 }
 
 type ClauseError = (Option<serde_saphyr::Location>, String);
@@ -335,5 +357,43 @@ impl CompiledClause {
         facts.extend(self.message.facts());
         facts.extend(self.help.iter().flat_map(Template::facts));
         facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "id: r\nseverity: error\nsummary: s\nfor: image\ndeny:\n  - if: { image.tag: latest }\nmessage: \"{image.tga} is latest\"\n";
+
+    #[test]
+    fn template_mistakes_point_at_the_unknown_fact() {
+        let error = compile("r.yaml", RULE).unwrap_err();
+        assert_eq!((error.line, error.column), (7, 12), "{error}");
+        assert!(
+            error.message.contains("message: unknown fact `image.tga`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn object_rules_cannot_read_container_facts() {
+        let rule = RULE
+            .replace("for: image", "for: object")
+            .replace("image.tga", "image");
+        let error = compile("r.yaml", &rule).unwrap_err();
+        assert!(error.message.contains("needs `for: image`"), "{error}");
+    }
+
+    #[test]
+    fn a_rule_without_subject_or_clauses_is_rejected() {
+        let error = compile("r.yaml", "id: r\nseverity: error\nsummary: s\n").unwrap_err();
+        assert!(error.message.contains("needs `for`"), "{error}");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_rule_file_are_positioned() {
+        let error = compile("r.yaml", "id: r\nseverity: error\nsumary: s\n").unwrap_err();
+        assert_eq!(error.line, 3, "{error}");
     }
 }

@@ -1,0 +1,152 @@
+//! The pipeline benchmark: a deterministic corpus shaped like a real repository, linted with
+//! every rule, against a parse-only baseline over the same files; plus the whole-process time
+//! of one small file, which is what an editor pays on save.
+//!
+//! `cargo bench --bench pipeline` (set `KUBELINT_BENCH_FILES` to change the corpus size).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use kubelint::check::check_paths;
+use kubelint::config::Config;
+use kubelint::discover::{self, read_text};
+use kubelint::rules::RuleSet;
+use rayon::prelude::*;
+
+const CONFIG: &str = r#"environments:
+  prod:
+    paths: ["prod/**"]
+    platform: ack
+    region: cn-shanghai
+    namespace: prod
+    registries:
+      team.azurecr.io: { pull-secret: acr-secret }
+    mirrors:
+      docker.io: { via: registry.cn-hangzhou.aliyuncs.com, digests: false }
+  test:
+    paths: ["test/**"]
+    platform: aks
+    region: koreacentral
+"#;
+
+const IMAGES: &[&str] = &[
+    "redis:7.2-alpine",
+    "registry.cn-hangzhou.aliyuncs.com/library/redis:7.2-alpine",
+    "team.azurecr.io/app/backend:prod-v0.6.0",
+    "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "quay.io/prometheus/node-exporter:v1.8.2",
+    "busybox",
+];
+
+/// One file: a Deployment, its Service and a ConfigMap, varied by `n` without randomness.
+fn manifest(n: usize) -> String {
+    let image = IMAGES[n % IMAGES.len()];
+    let secrets = if n.is_multiple_of(3) {
+        "      imagePullSecrets: [ { name: acr-secret } ]\n"
+    } else {
+        ""
+    };
+    format!(
+        "# service {n}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{n}\n  labels: {{ app: app-{n}, tier: backend }}\nspec:\n  replicas: {replicas}\n  selector: {{ matchLabels: {{ app: app-{n} }} }}\n  template:\n    metadata: {{ labels: {{ app: app-{n} }} }}\n    spec:\n{secrets}      containers:\n        - name: app\n          image: \"{image}\"\n          ports: [ {{ containerPort: 8000 }} ]\n          env:\n            - {{ name: MODE, value: production }}\n            - name: DB\n              valueFrom: {{ secretKeyRef: {{ name: backend-secrets, key: mongodb-url }} }}\n          resources:\n            requests: {{ cpu: 100m, memory: 128Mi }}\n            limits: {{ cpu: 500m, memory: 512Mi }}\n          readinessProbe: {{ httpGet: {{ path: /health, port: 8000 }} }}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app-{n}\n  annotations:\n    service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec: slb.s1.small\nspec:\n  type: LoadBalancer\n  selector: {{ app: app-{n} }}\n  ports: [ {{ port: 80, targetPort: 8000 }} ]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{ name: app-{n}-config }}\ndata:\n  LOG_LEVEL: info\n  FEATURE_FLAGS: \"a,b,c\"\n",
+        replicas = 1 + n % 3
+    )
+}
+
+fn generate(root: &Path, files: usize) -> u64 {
+    let mut bytes = 0;
+    std::fs::write(root.join(".kubelint.yaml"), CONFIG).expect("corpus folder is writable");
+    for n in 0..files {
+        let env = ["prod", "test", "base"][n % 3];
+        let dir = root.join(env).join(format!("team-{}", n / 100));
+        std::fs::create_dir_all(&dir).expect("corpus folder is writable");
+        let text = manifest(n);
+        bytes += text.len() as u64;
+        std::fs::write(dir.join(format!("app-{n}.yaml")), text).expect("corpus folder is writable");
+    }
+    bytes
+}
+
+/// The median of `runs` timings after one warm-up run.
+fn median(runs: usize, mut work: impl FnMut()) -> Duration {
+    work();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn main() {
+    let files: usize = std::env::var("KUBELINT_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let corpus = tempfile::tempdir().expect("a temporary folder");
+    let bytes = generate(corpus.path(), files);
+    std::env::set_current_dir(corpus.path()).expect("the corpus folder exists");
+    let config =
+        Config::load(&corpus.path().join(".kubelint.yaml")).expect("the bench config is valid");
+    let rules = RuleSet::load(&config).expect("the built-in rules compile");
+    let paths = [PathBuf::from(".")];
+
+    let mut objects = 0;
+    let mut findings = 0;
+    let parse_only = median(5, || {
+        let inputs = discover::discover(&paths, &config).inputs;
+        let documents: usize = inputs
+            .par_iter()
+            .map(|input| {
+                let bytes = std::fs::read(&input.path).unwrap_or_default();
+                let loaded = read_text(&input.display, &bytes);
+                kubelint::yaml::parse(&loaded.source.text).documents.len()
+            })
+            .sum();
+        assert!(documents >= files);
+    });
+    let full = median(5, || {
+        let outcome = check_paths(&paths, &config, &rules);
+        objects = outcome.objects;
+        findings = outcome.findings.len();
+    });
+
+    let small = corpus.path().join("prod/team-0/app-0.yaml");
+    let binary = env!("CARGO_BIN_EXE_kubelint");
+    let process = median(30, || {
+        let status = std::process::Command::new(binary)
+            .args(["check", "--format", "json"])
+            .arg(&small)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("the kubelint binary runs");
+        assert_eq!(status.code(), Some(1));
+    });
+
+    let mb = bytes as f64 / 1e6;
+    let rate = |d: Duration| (files as f64 / d.as_secs_f64(), mb / d.as_secs_f64());
+    let (pf, pm) = rate(parse_only);
+    let (ff, fm) = rate(full);
+    println!(
+        "corpus: {files} files, {objects} objects, {mb:.1} MB, {findings} findings, {} threads",
+        rayon::current_num_threads()
+    );
+    println!(
+        "parse only (discover+read+parse):  {:>8.1} ms  {pf:>9.0} files/s  {pm:>6.1} MB/s",
+        parse_only.as_secs_f64() * 1e3
+    );
+    println!(
+        "full check (parse+model+rules):    {:>8.1} ms  {ff:>9.0} files/s  {fm:>6.1} MB/s",
+        full.as_secs_f64() * 1e3
+    );
+    println!(
+        "full / parse-only:                 {:>8.2}x",
+        full.as_secs_f64() / parse_only.as_secs_f64()
+    );
+    println!(
+        "one small file, whole process:     {:>8.2} ms",
+        process.as_secs_f64() * 1e3
+    );
+}

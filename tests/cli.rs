@@ -1,0 +1,347 @@
+//! The command line end to end: findings, exit codes, configuration, standard input.
+
+mod common;
+
+use common::{expected_lines, finding_lines, kubelint, testdata};
+use predicates::prelude::*;
+
+#[test]
+fn the_repository_reports_exactly_its_expected_findings() {
+    let output = kubelint()
+        .current_dir(testdata("repo"))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        finding_lines(&output.stdout),
+        expected_lines(&testdata("repo/EXPECTED"))
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_the_thread_count() {
+    let run = |threads: &str| {
+        kubelint()
+            .current_dir(testdata("repo"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["check", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("8"));
+}
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".kubelint.yaml"),
+        "environments:\n  prod: { paths: ['**'], platform: ack }\n",
+    )
+    .unwrap();
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  annotations:\n    service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec: slb.s1.small\n";
+    std::fs::write(dir.path().join("svc.yaml"), service).unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("hardcoded-clb-spec"));
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "--fail-on", "warning"])
+        .assert()
+        .code(1);
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "--fail-on", "never"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_clean_tree_exits_zero_with_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ok.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n",
+    )
+    .unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(0)
+        .stdout("0 errors, 0 warnings in 0 of 1 file (1 object)\n");
+}
+
+#[test]
+fn standard_input_is_linted_as_the_file_it_stands_for() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: { name: cache }\nspec:\n  containers:\n    - name: redis\n      image: redis:7.2-alpine\n";
+    let output = kubelint()
+        .current_dir(testdata("repo"))
+        .args([
+            "check",
+            "-",
+            "--stdin-filename",
+            ".pipeline/k8s/overlays/prod/new.yaml",
+            "--format",
+            "json",
+        ])
+        .write_stdin(pod)
+        .output()
+        .unwrap();
+    assert_eq!(
+        finding_lines(&output.stdout),
+        [".pipeline/k8s/overlays/prod/new.yaml:7:14 dockerhub-image-in-china"]
+    );
+    kubelint()
+        .current_dir(testdata("repo"))
+        .args([
+            "check",
+            "-",
+            "--stdin-filename",
+            ".pipeline/k8s/overlays/test/new.yaml",
+        ])
+        .write_stdin(pod)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn env_shows_which_environments_a_path_gets() {
+    kubelint()
+        .current_dir(testdata("repo"))
+        .args(["env", ".pipeline/k8s/overlays/prod/redis-cache.yaml", ".pipeline/k8s/base/redis/deployment.yaml"])
+        .assert()
+        .code(0)
+        .stdout(
+            ".pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod)\n\
+             .pipeline/k8s/base/redis/deployment.yaml: no environment\n",
+        );
+}
+
+#[test]
+fn a_bad_config_is_a_usage_error_at_its_position() {
+    kubelint()
+        .current_dir(testdata("bad-config"))
+        .arg("check")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains(".kubelint.yaml:5:15:")
+                .and(predicate::str::contains("alibaba")),
+        );
+}
+
+#[test]
+fn an_explicit_config_replaces_the_one_found_upward() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cfg.yaml"),
+        "environments:\n  cn: { paths: ['**'], region: cn-beijing }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: nginx:1.25.3 } ] }\n").unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(0);
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "--config", "cfg.yaml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("dockerhub-image-in-china"));
+}
+
+#[test]
+fn disabling_an_unknown_rule_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".kubelint.yaml"),
+        "rules:\n  disable: [dockerhub-image-in-chna]\n",
+    )
+    .unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ".kubelint.yaml:2:13: rules.disable: unknown rule `dockerhub-image-in-chna`",
+        ));
+}
+
+#[test]
+fn rules_can_be_disabled_and_regraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: x.azurecr.io/a:1 } ] }\n";
+    std::fs::write(dir.path().join("pod.yaml"), pod).unwrap();
+    std::fs::write(
+        dir.path().join(".kubelint.yaml"),
+        "rules:\n  severity: { missing-image-pull-secret: warning }\n",
+    )
+    .unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"severity\": \"warning\""));
+    std::fs::write(
+        dir.path().join(".kubelint.yaml"),
+        "rules:\n  disable: [missing-image-pull-secret]\n",
+    )
+    .unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(0)
+        .stdout("[]\n");
+}
+
+#[test]
+fn suppressions_silence_exactly_what_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".kubelint.yaml"),
+        "environments:\n  cn: { paths: ['**'], region: cn-beijing }\n",
+    )
+    .unwrap();
+    let pod = |comment: &str, annotation: &str| {
+        format!(
+            "{comment}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {{ {annotation} }}\nspec:\n  containers:\n    # kubelint-disable-next-line dockerhub-image-in-china\n    - {{ name: a, image: redis:7 }}\n    - {{ name: b, image: nginx:1.25.3 }}\n"
+        )
+    };
+    let run = |text: String| {
+        std::fs::write(dir.path().join("pod.yaml"), text).unwrap();
+        finding_lines(
+            &kubelint()
+                .current_dir(dir.path())
+                .args(["check", "--format", "json"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+    };
+    assert_eq!(
+        run(pod("", "")),
+        ["pod.yaml:11:25 dockerhub-image-in-china"]
+    );
+    assert!(run(pod("# kubelint-disable-file dockerhub-image-in-china", "")).is_empty());
+    assert!(run(pod("", "kubelint.io/ignore: dockerhub-image-in-china")).is_empty());
+    assert_eq!(
+        run(pod("# kubelint-disable-file mirror-digest", "")),
+        ["pod.yaml:11:25 dockerhub-image-in-china"]
+    );
+}
+
+#[test]
+fn user_rule_folders_add_rules_with_their_own_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    let rule = r#"id: no-latest
+severity: warning
+summary: Images must not use the latest tag
+for: image
+deny:
+  - if: { image.tag: latest }
+message: "`{image}` uses latest"
+tests:
+  - bad: |
+      apiVersion: v1
+      kind: Pod
+      metadata: { name: a }
+      spec: { containers: [ { name: a, image: "nginx:latest" } ] }
+    expect: ["4:41"]
+  - good: |
+      apiVersion: v1
+      kind: Pod
+      metadata: { name: a }
+      spec: { containers: [ { name: a, image: "nginx:1.25.3" } ] }
+"#;
+    std::fs::write(dir.path().join("policies/no-latest.yaml"), rule).unwrap();
+    std::fs::write(
+        dir.path().join(".kubelint.yaml"),
+        "rules:\n  folders: [policies]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: \"nginx:latest\" } ] }\n").unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "pod.yaml", "--fail-on", "warning"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`nginx:latest` uses latest"));
+    kubelint()
+        .current_dir(dir.path())
+        .args(["rules", "--test"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 failures"));
+}
+
+#[test]
+fn an_invalid_rule_file_is_reported_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    let rule = "id: broken\nseverity: error\nsummary: s\nfor: image\ndeny:\n  - if: { image.regsitry: docker.io }\nmessage: m\n";
+    std::fs::write(dir.path().join("policies/broken.yaml"), rule).unwrap();
+    std::fs::write(
+        dir.path().join(".kubelint.yaml"),
+        "rules:\n  folders: [policies]\n",
+    )
+    .unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "broken.yaml:6:11: rule `broken`: deny[0]: if: unknown fact `image.regsitry`",
+        ));
+}
+
+#[test]
+fn human_output_shows_the_snippet_and_summary() {
+    kubelint()
+        .current_dir(testdata("zoo"))
+        .args(["check", "good.yaml"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::starts_with("good.yaml:9:14\n")
+                .and(predicate::str::contains("missing-image-pull-secret"))
+                .and(predicate::str::ends_with(
+                    "1 error, 0 warnings in 1 of 1 file (1 object)\n",
+                )),
+        );
+}
+
+#[test]
+fn gitignore_is_honoured_outside_a_git_repository_and_hidden_folders_are_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: x.azurecr.io/a:1 } ] }\n";
+    std::fs::create_dir_all(dir.path().join(".pipeline/generated")).unwrap();
+    std::fs::write(dir.path().join(".pipeline/pod.yaml"), bad).unwrap();
+    std::fs::write(dir.path().join(".pipeline/generated/pod.yaml"), bad).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "generated/\n").unwrap();
+    let output = kubelint()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        finding_lines(&output.stdout),
+        [".pipeline/pod.yaml:4:41 missing-image-pull-secret"]
+    );
+}
