@@ -134,7 +134,15 @@ fn check_command(
     };
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    report::write(&outcome, format, color, out)?;
+    let context = report::Context {
+        rules: &rules,
+        color,
+        root: std::env::current_dir().ok(),
+        step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from),
+    };
+    report::write(&outcome, format, &context, out)?;
     Ok(report::exit_code(&outcome, fail_on))
 }
 

@@ -1,17 +1,42 @@
 //! The `report` stage: findings to bytes, and the exit-code policy, in one place.
 
+mod github;
 mod human;
 mod json;
+mod junit;
+mod sarif;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use crate::check::Outcome;
 use crate::finding::Severity;
+use crate::rules::RuleSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Source snippets with each finding's span underlined, for people.
     Human,
+    /// A list of findings in a stable shape (see the README), for scripts.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards (GitHub code scanning, Azure DevOps).
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request's diff.
+    Github,
+    /// JUnit XML, for CI systems that only read test reports (GitLab, Jenkins, Azure).
+    Junit,
+}
+
+/// What reporters need besides the findings. The command line fills it from the process
+/// (working folder, environment) so that reporters stay pure and testable.
+pub struct Context<'r> {
+    /// Every rule of the run: SARIF describes them all, not only those that fired.
+    pub rules: &'r RuleSet,
+    pub color: bool,
+    /// The folder finding paths are relative to (the working folder), SARIF's `%SRCROOT%`.
+    pub root: Option<PathBuf>,
+    /// GitHub's `$GITHUB_STEP_SUMMARY` file, which `--format github` appends a table to.
+    pub step_summary: Option<PathBuf>,
 }
 
 /// The lowest severity that fails the run.
@@ -76,14 +101,65 @@ pub fn summary(outcome: &Outcome) -> String {
     )
 }
 
+/// Writes the report of a run. Only the step summary goes elsewhere, and a failure to write
+/// it is a warning: the findings are the result, not their decoration.
 pub fn write(
     outcome: &Outcome,
     format: Format,
-    color: bool,
+    context: &Context<'_>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let findings = &outcome.findings;
     match format {
-        Format::Human => human::write(&outcome.findings, &summary(outcome), color, out),
-        Format::Json => json::write(&outcome.findings, out),
+        Format::Human => human::write(findings, &summary(outcome), context.color, out),
+        Format::Json => json::write(findings, out),
+        Format::Sarif => sarif::write(findings, context.rules, context.root.as_deref(), out),
+        Format::Github => {
+            let summary = summary(outcome);
+            github::write(findings, &summary, out)?;
+            if let Some(path) = &context.step_summary
+                && let Err(error) = github::append_step_summary(path, findings, &summary)
+            {
+                eprintln!(
+                    "kubelint: warning: cannot write the step summary {}: {error}",
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+        Format::Junit => junit::write(findings, outcome.files, out),
+    }
+}
+
+/// Findings and rules for the reporters' unit tests.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::ops::Range;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use crate::config::Config;
+    use crate::finding::{Finding, Severity};
+    use crate::rules::{RuleSet, ids};
+    use crate::yaml::SourceFile;
+
+    /// The built-in rules, as a run without a config has them.
+    pub fn rules() -> RuleSet {
+        RuleSet::load(&Config::empty(PathBuf::from("."))).unwrap()
+    }
+
+    /// A `yaml-syntax` error at `span` of a file holding `text`.
+    pub fn finding(path: &str, text: &str, span: Range<usize>) -> Finding {
+        Finding {
+            rule: ids::YAML_SYNTAX.into(),
+            severity: Severity::Error,
+            message: "the file is not valid YAML".into(),
+            help: None,
+            url: None,
+            file: Arc::new(SourceFile::new(path, text)),
+            span,
+            related: Vec::new(),
+            object: None,
+        }
     }
 }
