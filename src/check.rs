@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text, too_large};
 use crate::finding::Finding;
-use crate::model::{InputKind, ParsedFile, PodSpecPaths, Project};
+use crate::model::{ParsedFile, PodSpecPaths, Project};
 use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
 use crate::rules::{RuleSet, ids};
 use crate::yaml::{self, ProblemKind, SourceFile};
@@ -47,10 +47,9 @@ pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outco
 /// Lints text (an editor's buffer on stdin) as if it were the file at `path`, so the
 /// environment of that path applies.
 pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) -> Outcome {
-    let input = Input {
-        path: path.to_path_buf(),
-        display: discover::display_path(path),
-        kind: InputKind::Manifest,
+    // What the path is decides how it is read; a config file or a Helm template lints to nothing.
+    let Some(input) = discover::classify(path, config, true) else {
+        return Outcome::default();
     };
     let file = parse(&input, read_text(&input.display, text), config, rules);
     finish(vec![file], Vec::new(), config, rules)

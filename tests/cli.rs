@@ -345,3 +345,28 @@ fn gitignore_is_honoured_outside_a_git_repository_and_hidden_folders_are_walked(
         [".pipeline/pod.yaml:4:41 missing-image-pull-secret"]
     );
 }
+
+#[test]
+fn standard_input_standing_for_a_helm_template_lints_to_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("chart/templates")).unwrap();
+    std::fs::write(
+        dir.path().join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "-",
+            "--stdin-filename",
+            "chart/templates/deployment.yaml",
+            "--format",
+            "json",
+        ])
+        .write_stdin("image: {{ .Values.image }}\n")
+        .assert()
+        .code(0)
+        .stdout("[]\n");
+}

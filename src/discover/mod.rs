@@ -119,7 +119,9 @@ fn error_path(error: &ignore::Error) -> Option<&Path> {
 }
 
 /// Decides what a file is, or that it is not linted at all (config files, Helm templates).
-fn classify(path: &Path, config: &Config, explicit: bool) -> Option<Input> {
+/// `explicit` files (named on the command line, or standing for standard input) are linted
+/// whatever their extension.
+pub fn classify(path: &Path, config: &Config, explicit: bool) -> Option<Input> {
     let name = path.file_name()?.to_string_lossy();
     let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
     if (!explicit && !is_yaml) || name == config::FILE_NAME || in_chart_templates(path) {
