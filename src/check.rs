@@ -23,9 +23,12 @@ pub struct Outcome {
     pub objects: usize,
 }
 
-/// Lints files and folders.
+/// Lints files and folders. When only files are named (as pre-commit names changed files) and
+/// a config file marks the repository root, the rest of the repository is read too, so that
+/// references resolve; only the named files are reported.
 pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outcome {
     let discovered = discover::discover(paths, config);
+    let context = context_inputs(paths, &discovered.inputs, config);
     let mut early = Vec::new();
     for problem in &discovered.problems {
         let file = Arc::new(SourceFile::new(problem.display.clone(), ""));
@@ -36,12 +39,34 @@ pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outco
             problem.message.clone(),
         ));
     }
-    let files: Vec<(ParsedFile, Vec<Finding>)> = discovered
-        .inputs
-        .par_iter()
-        .map(|input| read_and_parse(input, config, rules))
+    let reported = discovered.inputs.par_iter().map(|input| (input, true));
+    let for_reference = context.par_iter().map(|input| (input, false));
+    let files: Vec<(ParsedFile, Vec<Finding>)> = reported
+        .chain(for_reference)
+        .map(|(input, reported)| {
+            let (mut file, findings) = read_and_parse(input, config, rules);
+            file.reported = reported;
+            (file, if reported { findings } else { Vec::new() })
+        })
         .collect();
     finish(files, early, config, rules)
+}
+
+/// The repository's other files, when only files were named and a config file says where
+/// the repository starts; nothing otherwise (a folder walk already sees its whole tree, and
+/// without a config there is no root to walk).
+fn context_inputs(paths: &[PathBuf], inputs: &[Input], config: &Config) -> Vec<Input> {
+    if config.source.is_none() || paths.is_empty() || paths.iter().any(|p| p.is_dir()) {
+        return Vec::new();
+    }
+    let named: std::collections::HashSet<&str> =
+        inputs.iter().map(|i| i.display.as_str()).collect();
+    let root = [config.root.clone()];
+    discover::discover(&root, config)
+        .inputs
+        .into_iter()
+        .filter(|input| !named.contains(input.display.as_str()))
+        .collect()
 }
 
 /// Lints text (an editor's buffer on stdin) as if it were the file at `path`, so the
@@ -64,6 +89,7 @@ fn read_and_parse(input: &Input, config: &Config, rules: &RuleSet) -> (ParsedFil
                 stream: yaml::Stream::default(),
                 kind: input.kind,
                 envs: Vec::new(),
+                reported: true,
             };
             let finding = rules.builtin_finding(rule, &file.source, 0..0, message);
             (file, finding.into_iter().collect())
@@ -131,6 +157,7 @@ fn parse(
         stream,
         kind: input.kind,
         envs,
+        reported: true,
     };
     (file, findings)
 }
@@ -143,7 +170,8 @@ fn finish(
 ) -> Outcome {
     let (files, file_findings): (Vec<ParsedFile>, Vec<Vec<Finding>>) = parsed.into_iter().unzip();
     findings.extend(file_findings.into_iter().flatten());
-    let suppressions: Vec<FileSuppressions> = files
+    let reported: Vec<&ParsedFile> = files.iter().filter(|f| f.reported).collect();
+    let suppressions: Vec<FileSuppressions> = reported
         .iter()
         .map(|file| FileSuppressions::read(file, rules, &mut findings))
         .collect();
@@ -152,6 +180,7 @@ fn finish(
     let object_findings: Vec<Finding> = project
         .objects
         .par_iter()
+        .filter(|located| located.file.reported)
         .flat_map_iter(|located| {
             let mut out = Vec::new();
             let ignored = ignored_by_annotation(located, rules, &mut out);
@@ -165,7 +194,7 @@ fn finish(
         })
         .collect();
     findings.extend(object_findings);
-    let by_path: HashMap<&str, &FileSuppressions> = files
+    let by_path: HashMap<&str, &FileSuppressions> = reported
         .iter()
         .map(|f| f.source.path.as_str())
         .zip(&suppressions)
@@ -180,9 +209,10 @@ fn finish(
     findings.dedup_by(|a, b| a.rule == b.rule && a.file.path == b.file.path && a.span == b.span);
     let outcome = Outcome {
         findings,
-        files: files.len(),
-        objects: project.objects.len(),
+        files: reported.len(),
+        objects: project.objects.iter().filter(|l| l.file.reported).count(),
     };
+    drop(reported);
     // The trees are the bulk of the run's memory; free them on every core, not one.
     drop(project);
     files.into_par_iter().for_each(drop);

@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> i32 {
     };
     match result {
         Ok(code) => code,
+        Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(error) => {
             eprintln!("kubelint: {error}");
             2
@@ -142,8 +143,12 @@ fn check_command(
             .filter(|path| !path.is_empty())
             .map(PathBuf::from),
     };
-    report::write(&outcome, format, &context, out)?;
-    Ok(report::exit_code(&outcome, fail_on))
+    let code = report::exit_code(&outcome, fail_on);
+    match report::write(&outcome, format, &context, out) {
+        // A reader that stops early (`| head`) does not change what the run found.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+        other => other.map(|()| code).map_err(CliError::from),
+    }
 }
 
 fn env_command(

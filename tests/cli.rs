@@ -370,3 +370,30 @@ fn standard_input_standing_for_a_helm_template_lints_to_nothing() {
         .code(0)
         .stdout("[]\n");
 }
+
+#[test]
+fn named_files_resolve_references_across_the_repository_but_only_they_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "environments:\n  prod:\n    paths: ['**']\n    platform: ack\n    registries: { team.azurecr.io: { pull-secret: acr-secret } }\n";
+    std::fs::write(dir.path().join(".kubelint.yaml"), config).unwrap();
+    std::fs::write(dir.path().join("sa.yaml"), "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: app }\nimagePullSecrets: [ { name: acr-secret } ]\n").unwrap();
+    std::fs::write(dir.path().join("broken.yaml"), "a: [\n").unwrap();
+    let deploy = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec:\n  serviceAccountName: app\n  containers: [ { name: a, image: team.azurecr.io/a:1 } ]\n";
+    std::fs::write(dir.path().join("pod.yaml"), deploy).unwrap();
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "pod.yaml"])
+        .assert()
+        .code(0)
+        .stdout("0 errors, 0 warnings in 0 of 1 file (1 object)\n");
+    std::fs::remove_file(dir.path().join("sa.yaml")).unwrap();
+    let output = kubelint()
+        .current_dir(dir.path())
+        .args(["check", "pod.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        finding_lines(&output.stdout),
+        ["pod.yaml:6:35 missing-image-pull-secret"]
+    );
+}

@@ -34,6 +34,9 @@ pub struct ParsedFile {
     pub stream: Stream,
     pub kind: InputKind,
     pub envs: Vec<Arc<Env>>,
+    /// False for files read only so references resolve (a ServiceAccount beside the files
+    /// pre-commit named): their objects are indexed, their findings are not reported.
+    pub reported: bool,
 }
 
 /// An object together with the file it was read from.

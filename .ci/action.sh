@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Tests the GitHub Action: action.yml's structure, and scripts/action.sh (what the action runs)
+# with the runner's environment variables, against testdata/repo and testdata/bad-config.
+#
+#   KUBELINT_CI_KEEP=1     keep the temporary folder (each case's stdout, stderr, summary)
+#   KUBELINT_CI_INSTALL=1  also test installing a `version` ref fetched from a git repository
+#                          (a second release build of kubelint, in target/ci-action-install)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+cargo build --release --locked --quiet
+bin_dir=$root/target/release
+help=$("$bin_dir/kubelint" check --help)
+grep -q -- '- github:' <<<"$help" || {
+  echo "kubelint has no --format github yet" >&2
+  exit 1
+}
+
+venv=$root/target/ci-venv
+[[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check PyYAML
+
+tmp=$(mktemp -d)
+if [[ ${KUBELINT_CI_KEEP:-0} == 1 ]]; then
+  echo "(keeping $tmp)"
+else
+  trap 'rm -rf "$tmp"' EXIT
+fi
+
+failures=0
+passes=0
+check() { # DESCRIPTION COMMAND...: runs COMMAND, counts it
+  if "${@:2}"; then
+    passes=$((passes + 1))
+  else
+    failures=$((failures + 1))
+    echo "FAIL: $1" >&2
+  fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+
+echo "--- action.yml's structure"
+check "action.yml is a valid composite action" "$venv/bin/python" - action.yml scripts/action.sh <<'EOF'
+import re, sys, yaml
+
+action_path, script_path = sys.argv[1], sys.argv[2]
+action = yaml.safe_load(open(action_path))
+script = open(script_path).read()
+problems = []
+for key in ("name", "description", "inputs", "runs"):
+    if key not in action:
+        problems.append(f"no `{key}`")
+inputs = action.get("inputs") or {}
+for name, spec in inputs.items():
+    if not isinstance(spec, dict) or "description" not in spec:
+        problems.append(f"input {name}: no description")
+    elif "default" in spec and not isinstance(spec["default"], str):
+        problems.append(f"input {name}: the default is not a string")
+runs = action.get("runs") or {}
+if runs.get("using") != "composite":
+    problems.append(f"runs.using is {runs.get('using')!r}, not composite")
+steps = runs.get("steps") or []
+if not steps:
+    problems.append("no steps")
+text = open(action_path).read()
+referenced = set(re.findall(r"\binputs\.([A-Za-z0-9_-]+)", text))
+for name in sorted(referenced - set(inputs)):
+    problems.append(f"inputs.{name} is referenced but not declared")
+for name in sorted(set(inputs) - referenced):
+    problems.append(f"input {name} is declared but never passed on")
+env_set = set()
+for index, step in enumerate(steps):
+    if "run" in step:
+        if "shell" not in step:
+            problems.append(f"step {index}: a composite `run` step needs `shell`")
+        if "scripts/action.sh" not in step["run"]:
+            problems.append(f"step {index}: runs something else than scripts/action.sh")
+        if "${{" in step["run"]:
+            problems.append(f"step {index}: expressions in `run` (pass them through env)")
+    elif "uses" not in step:
+        problems.append(f"step {index}: neither run nor uses")
+    env_set |= set((step.get("env") or {}))
+for name in sorted(set(re.findall(r"\bINPUT_[A-Z_]+", script)) - env_set):
+    problems.append(f"scripts/action.sh reads {name}, which no step sets")
+for name in sorted(env_set - set(re.findall(r"\bINPUT_[A-Z_]+", script))):
+    problems.append(f"action.yml sets {name}, which scripts/action.sh never reads")
+for problem in problems:
+    print(f"action.yml: {problem}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+EOF
+
+# A PATH on which no kubelint can be found (the runner's state before the action installs it).
+bare_path=
+IFS=: read -r -a path_dirs <<<"$PATH"
+for dir in "${path_dirs[@]}"; do
+  [[ -n $dir && ! -x $dir/kubelint ]] && bare_path=${bare_path:+$bare_path:}$dir
+done
+
+# Runs scripts/action.sh as the runner would: NAME (for the output files), then VAR=VALUE...
+# The workspace is a copy of testdata/repo unless WORKSPACE_FROM is given.
+run_action() {
+  local name=$1 status=0
+  shift
+  local case_dir=$tmp/$name
+  mkdir -p "$case_dir/runner-temp"
+  : >"$case_dir/summary.md"
+  : >"$case_dir/path"
+  (
+    export GITHUB_ACTIONS=true CI=true
+    export GITHUB_WORKSPACE=$case_dir/workspace
+    export GITHUB_STEP_SUMMARY=$case_dir/summary.md
+    export GITHUB_PATH=$case_dir/path
+    export RUNNER_TEMP=$case_dir/runner-temp
+    export GITHUB_ACTION_PATH=$root GITHUB_ACTION_REPOSITORY=kubelint/kubelint
+    export INPUT_VERSION='' INPUT_PATHS=. INPUT_CONFIG='' INPUT_FORMAT=github
+    export INPUT_FAIL_ON=error INPUT_SARIF=''
+    export PATH=$bin_dir:$PATH WORKSPACE_FROM=$root/testdata/repo
+    unset KUBELINT_BIN KUBELINT_REPOSITORY
+    for assignment in "$@"; do
+      export "${assignment?}"
+    done
+    cp -R "$WORKSPACE_FROM" "$GITHUB_WORKSPACE"
+    cd "$GITHUB_WORKSPACE"
+    bash "$root/scripts/action.sh" >"$case_dir/stdout" 2>"$case_dir/stderr"
+  ) || status=$?
+  echo "$status" >"$case_dir/status"
+}
+status_is() { [[ $(cat "$tmp/$1/status") == "$2" ]]; }
+is_json() { "$venv/bin/python" -c 'import json, sys; json.load(open(sys.argv[1]))' "$1"; }
+is_sarif() {
+  "$venv/bin/python" -c '
+import json, sys
+log = json.load(open(sys.argv[1]))
+assert log["version"] == "2.1.0", log.get("version")
+assert log["runs"][0]["results"], "no results"
+' "$1"
+}
+
+echo "--- the defaults on testdata/repo, with SARIF (kubelint on PATH)"
+run_action defaults INPUT_SARIF=reports/kubelint.sarif
+check "exit code 1 (errors)" status_is defaults 1
+check "annotation for toolbox.yaml:24:14" contains "$tmp/defaults/stdout" \
+  '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,'
+check "warnings are annotations too" contains "$tmp/defaults/stdout" '::warning file='
+check "the kubelint on PATH is used, not built" contains "$tmp/defaults/stderr" 'already on PATH'
+check "the SARIF file is JSON" is_json "$tmp/defaults/workspace/reports/kubelint.sarif"
+check "the SARIF file is SARIF 2.1.0 with results" is_sarif "$tmp/defaults/workspace/reports/kubelint.sarif"
+check "the step summary is not empty" test -s "$tmp/defaults/summary.md"
+check "the step summary has the table" contains "$tmp/defaults/summary.md" '| Severity | Rule |'
+
+echo "--- fail-on never: the annotations, and success"
+run_action never INPUT_FAIL_ON=never
+check "exit code 0" status_is never 0
+check "annotations still printed" contains "$tmp/never/stdout" '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,'
+
+echo "--- fail-on warning on a path with warnings only"
+run_action warning INPUT_FAIL_ON=warning INPUT_PATHS=.pipeline/k8s/overlays/prod/clb-service.yaml
+check "exit code 1" status_is warning 1
+run_action warning-error INPUT_PATHS=.pipeline/k8s/overlays/prod/clb-service.yaml
+check "exit code 0 when only errors fail" status_is warning-error 0
+
+echo "--- several paths, KUBELINT_BIN instead of PATH"
+run_action bin "KUBELINT_BIN=$bin_dir/kubelint" "PATH=$bare_path" \
+  "INPUT_PATHS=.pipeline/k8s/overlays/prod/toolbox.yaml
+.pipeline/k8s/overlays/prod/jobs.yaml"
+check "exit code 1" status_is bin 1
+check "the first path is linted" contains "$tmp/bin/stdout" 'file=.pipeline/k8s/overlays/prod/toolbox.yaml,'
+check "the second path is linted" contains "$tmp/bin/stdout" 'file=.pipeline/k8s/overlays/prod/jobs.yaml,'
+check "nothing else is linted" bash -c "! grep -q 'file=.pipeline/k8s/overlays/prod/mongodb.yaml' '$tmp/bin/stdout'"
+
+echo "--- format json: the output is JSON, the summary is still written"
+run_action json INPUT_FORMAT=json
+check "exit code 1" status_is json 1
+check "stdout is JSON" is_json "$tmp/json/stdout"
+check "the step summary has the table" contains "$tmp/json/summary.md" '| Severity | Rule |'
+
+echo "--- an explicit config file (not named .kubelint.yaml, so only --config finds it)"
+cp -R testdata/repo "$tmp/renamed-config"
+mv "$tmp/renamed-config/.kubelint.yaml" "$tmp/renamed-config/kubelint-ci.yaml"
+run_action config "WORKSPACE_FROM=$tmp/renamed-config" INPUT_CONFIG=kubelint-ci.yaml
+check "exit code 1" status_is config 1
+check "the config's environments apply" contains "$tmp/config/stdout" \
+  '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,endLine=24,endColumn=47,title=dockerhub-image-in-china::'
+run_action no-config "WORKSPACE_FROM=$tmp/renamed-config"
+check "without it they do not" bash -c "! grep -q 'title=dockerhub-image-in-china' '$tmp/no-config/stdout'"
+
+echo "--- a configuration error (testdata/bad-config)"
+run_action bad "WORKSPACE_FROM=$root/testdata/bad-config" INPUT_SARIF=kubelint.sarif
+check "exit code 2" status_is bad 2
+check "an annotation on the config file" contains "$tmp/bad/stdout" \
+  '::error file=.kubelint.yaml,line=5,col=15,title=kubelint configuration::'
+check "the step summary says why" contains "$tmp/bad/summary.md" 'unknown variant'
+
+echo "--- installing: from the action's own source (cargo install, reusing target/)"
+run_action own-source "PATH=$bare_path" "CARGO_TARGET_DIR=$root/target"
+check "exit code 1" status_is own-source 1
+check "installed with cargo" contains "$tmp/own-source/stdout" '::group::Install kubelint'
+check "annotations" contains "$tmp/own-source/stdout" '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,'
+check "the install folder is added to GITHUB_PATH" contains "$tmp/own-source/path" "$tmp/own-source/runner-temp/kubelint-action/bin"
+
+echo "--- installing: a version that cannot be fetched"
+run_action no-ref "PATH=$bare_path" INPUT_VERSION=9.9.9 "KUBELINT_REPOSITORY=$tmp/nowhere"
+check "exit code 2" status_is no-ref 2
+check "an error annotation" contains "$tmp/no-ref/stdout" '::error title=kubelint::version: cannot fetch 9.9.9'
+run_action other-version INPUT_VERSION=9.9.9 "KUBELINT_REPOSITORY=$tmp/nowhere"
+check "a kubelint of another version on PATH is not used" status_is other-version 2
+
+if [[ ${KUBELINT_CI_INSTALL:-0} == 1 ]]; then
+  echo "--- installing: a tag fetched from a repository (a second release build)"
+  source_repo=$tmp/source-repo
+  mkdir -p "$source_repo"
+  git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' file; do
+      [[ -e $file ]] && printf '%s\0' "$file"
+    done | xargs -0 cp --parents -t "$source_repo"
+  version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
+  git -C "$source_repo" init --quiet
+  git -C "$source_repo" add -A
+  git -C "$source_repo" -c user.name=ci -c user.email=ci@example.invalid commit --quiet -m snapshot
+  git -C "$source_repo" tag "v$version"
+  started=$SECONDS
+  run_action tag "PATH=$bare_path" "CARGO_TARGET_DIR=$root/target/ci-action-install" \
+    "INPUT_VERSION=$version" "KUBELINT_REPOSITORY=$source_repo"
+  echo "(the build took $((SECONDS - started)) s)"
+  check "exit code 1" status_is tag 1
+  check "annotations" contains "$tmp/tag/stdout" '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,'
+fi
+
+if [[ $failures -ne 0 ]]; then
+  for dir in "$tmp"/*/; do
+    [[ -f $dir/status ]] || continue
+    echo "=== $(basename "$dir"): exit $(cat "$dir/status")" >&2
+    tail -n 5 "$dir/stdout" "$dir/stderr" >&2 || true
+  done
+fi
+echo "action: $passes passed, $failures failed"
+[[ $failures -eq 0 ]]
