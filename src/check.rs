@@ -133,7 +133,7 @@ fn parse(
             ));
             yaml::Stream::default()
         }
-        None => yaml::parse(&source.text),
+        None => yaml::parse(Arc::clone(&source.text)),
     };
     for problem in &stream.problems {
         let id = match problem.kind {
@@ -213,8 +213,5 @@ fn finish(
         objects: project.objects.iter().filter(|l| l.file.reported).count(),
     };
     drop(reported);
-    // The trees are the bulk of the run's memory; free them on every core, not one.
-    drop(project);
-    files.into_par_iter().for_each(drop);
     outcome
 }

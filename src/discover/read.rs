@@ -136,7 +136,7 @@ mod tests {
             .collect();
         let loaded = read_text("a.yaml", &bytes);
         assert!(loaded.problem.is_none());
-        assert_eq!(loaded.source.text, "a: 1");
+        assert_eq!(&*loaded.source.text, "a: 1");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Builds spanned trees from granit-parser's event stream; the only code that sees the parser.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScanError, Span};
 
-use super::tree::{Document, NodeData, NodeId, NodeKind};
+use super::tree::{Document, NodeData, NodeId, NodeKind, Text};
 
 /// After this many syntax errors in one file the rest of it is not worth reading.
 const MAX_ERRORS: usize = 50;
@@ -43,8 +45,16 @@ pub struct Stream {
 }
 
 /// Parses a YAML (or JSON) stream. Never panics and never stops at the first bad document.
-pub fn parse(text: &str) -> Stream {
-    let options = granit_parser::options! { emit_unresolved_aliases: true };
+/// The documents share `text`: scalars that are their own source text point into it.
+pub fn parse(text: impl Into<Arc<str>>) -> Stream {
+    let shared: Arc<str> = text.into();
+    let text = &*shared;
+    // Comments matter only as suppressions; a file that names no directive is parsed
+    // without collecting them, which spares the parser a queue of comment events.
+    let options = granit_parser::options! {
+        emit_unresolved_aliases: true,
+        emit_comments: text.contains("kubelint-"),
+    };
     let mut parser = Parser::new_from_str_with_options(text, options);
     let mut stream = Stream::default();
     let mut builder: Option<Builder> = None;
@@ -55,7 +65,7 @@ pub fn parse(text: &str) -> Stream {
             Some(Ok((event, span))) => {
                 let span = byte_range(text, &span);
                 match event {
-                    Event::DocumentStart(..) => builder = Some(Builder::new(span.start)),
+                    Event::DocumentStart(..) => builder = Some(Builder::new(span.start, &shared)),
                     Event::DocumentEnd => {
                         if let Some(b) = builder.take() {
                             stream
@@ -111,53 +121,80 @@ fn byte_range(text: &str, span: &Span) -> Range<usize> {
     start..marker_offset(text, &span.end).max(start)
 }
 
-/// An open collection while its children are still arriving.
-enum Frame {
-    Sequence {
-        id: NodeId,
-        items: Vec<NodeId>,
-    },
-    Mapping {
-        id: NodeId,
-        entries: Vec<(NodeId, NodeId)>,
-        key: Option<NodeId>,
-    },
+/// An open collection while its children are still arriving: they collect in the builder's
+/// `pending` list from `start` on, and move to the document in one piece when it closes.
+struct Frame {
+    id: NodeId,
+    start: usize,
+    mapping: bool,
 }
 
 struct Builder {
     doc: Document,
     stack: Vec<Frame>,
+    pending: Vec<NodeId>,
     anchors: HashMap<usize, NodeId>,
 }
 
+/// Offsets fit in 32 bits: inputs over 32 MiB are refused before parsing.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
+}
+
 impl Builder {
-    fn new(start: usize) -> Self {
+    fn new(start: usize, text: &Arc<str>) -> Self {
         Builder {
             doc: Document {
+                text: Arc::clone(text),
                 span: start..start,
                 ..Document::default()
             },
             stack: Vec::new(),
+            pending: Vec::new(),
             anchors: HashMap::new(),
         }
     }
 
     fn push(&mut self, span: Range<usize>, kind: NodeKind, anchor: usize) -> NodeId {
-        let id = self.doc.nodes.len() as NodeId;
-        self.doc.nodes.push(NodeData { span, kind });
+        let id = offset(self.doc.nodes.len());
+        self.doc.nodes.push(NodeData {
+            start: offset(span.start),
+            end: offset(span.end),
+            kind,
+        });
         if anchor != 0 {
             self.anchors.insert(anchor, id);
         }
         id
     }
 
+    /// A scalar that is its own source text points into it; anything else is copied.
+    fn scalar_text(&mut self, value: Cow<'_, str>) -> Text {
+        if let Cow::Borrowed(slice) = &value {
+            let base = self.doc.text.as_ptr() as usize;
+            let at = slice.as_ptr() as usize;
+            if at >= base && at + slice.len() <= base + self.doc.text.len() {
+                let start = at - base;
+                return Text::Source {
+                    start: offset(start),
+                    end: offset(start + slice.len()),
+                };
+            }
+        }
+        let start = offset(self.doc.owned.len());
+        self.doc.owned.push_str(&value);
+        Text::Owned {
+            start,
+            end: offset(self.doc.owned.len()),
+        }
+    }
+
     fn event(&mut self, event: Event<'_>, span: Range<usize>, problems: &mut Vec<Problem>) {
         match event {
             Event::Scalar(value, style, anchor, _) => {
-                let plain = style == granit_parser::ScalarStyle::Plain;
                 let kind = NodeKind::Scalar {
-                    value: value.into_owned().into_boxed_str(),
-                    plain,
+                    text: self.scalar_text(value),
+                    plain: style == granit_parser::ScalarStyle::Plain,
                 };
                 let id = self.push(span, kind, anchor);
                 self.attach(id);
@@ -179,29 +216,31 @@ impl Builder {
                 let id = self.null(span);
                 self.attach(id);
             }
-            Event::SequenceStart(_, anchor, _) => {
-                let id = self.push(span, NodeKind::Sequence(Vec::new()), anchor);
-                self.stack.push(Frame::Sequence {
-                    id,
-                    items: Vec::new(),
-                });
-            }
-            Event::MappingStart(_, anchor, _) => {
-                let id = self.push(span, NodeKind::Mapping(Vec::new()), anchor);
-                self.stack.push(Frame::Mapping {
-                    id,
-                    entries: Vec::new(),
-                    key: None,
-                });
-            }
+            Event::SequenceStart(_, anchor, _) => self.open(span, false, anchor),
+            Event::MappingStart(_, anchor, _) => self.open(span, true, anchor),
             Event::SequenceEnd | Event::MappingEnd => self.close(span.end, problems),
             _ => {}
         }
     }
 
+    fn open(&mut self, span: Range<usize>, mapping: bool, anchor: usize) {
+        let empty = if mapping {
+            NodeKind::Mapping { first: 0, len: 0 }
+        } else {
+            NodeKind::Sequence { first: 0, len: 0 }
+        };
+        let id = self.push(span, empty, anchor);
+        self.stack.push(Frame {
+            id,
+            start: self.pending.len(),
+            mapping,
+        });
+    }
+
     fn null(&mut self, span: Range<usize>) -> NodeId {
+        let at = offset(self.doc.owned.len());
         let kind = NodeKind::Scalar {
-            value: "".into(),
+            text: Text::Owned { start: at, end: at },
             plain: true,
         };
         self.push(span, kind, 0)
@@ -211,51 +250,51 @@ impl Builder {
         let Some(frame) = self.stack.pop() else {
             return;
         };
-        let (id, kind) = match frame {
-            Frame::Sequence { id, items } => (id, NodeKind::Sequence(items)),
-            Frame::Mapping { id, entries, .. } => {
-                self.report_duplicate_keys(&entries, problems);
-                (id, NodeKind::Mapping(entries))
-            }
+        if frame.mapping && (self.pending.len() - frame.start) % 2 == 1 {
+            // A key whose value never came (the document was cut short).
+            self.pending.pop();
+        }
+        let first = offset(self.doc.children.len());
+        let len = offset(self.pending.len() - frame.start);
+        self.doc.children.extend(self.pending.drain(frame.start..));
+        let node = &mut self.doc.nodes[frame.id as usize];
+        node.end = offset(end).max(node.start);
+        node.kind = if frame.mapping {
+            NodeKind::Mapping { first, len }
+        } else {
+            NodeKind::Sequence { first, len }
         };
-        let node = &mut self.doc.nodes[id as usize];
-        node.span.end = end.max(node.span.start);
-        node.kind = kind;
-        self.attach(id);
+        if frame.mapping {
+            self.report_duplicate_keys(frame.id, problems);
+        }
+        self.attach(frame.id);
     }
 
-    fn report_duplicate_keys(&self, entries: &[(NodeId, NodeId)], problems: &mut Vec<Problem>) {
-        let mut first_seen: HashMap<&str, &NodeData> = HashMap::new();
-        for &(key, _) in entries {
-            let key = &self.doc.nodes[key as usize];
-            let NodeKind::Scalar { value, plain } = &key.kind else {
+    fn report_duplicate_keys(&self, mapping: NodeId, problems: &mut Vec<Problem>) {
+        let mut first_seen: HashMap<&str, Range<usize>> = HashMap::new();
+        for (key, _) in self.doc.node(mapping).pairs() {
+            let Some(value) = key.as_str().filter(|_| !key.is_merge_key()) else {
                 continue;
             };
-            if *plain && &**value == "<<" {
-                continue;
-            }
-            if let Some(first) = first_seen.get(&**value) {
+            if let Some(first) = first_seen.get(value) {
                 problems.push(Problem {
                     kind: ProblemKind::DuplicateKey,
                     message: format!("duplicate key `{value}`: YAML keeps only one of them"),
-                    span: key.span.clone(),
-                    related: Some(first.span.clone()),
+                    span: key.span(),
+                    related: Some(first.clone()),
                 });
             } else {
-                first_seen.insert(value, key);
+                first_seen.insert(value, key.span());
             }
         }
     }
 
     /// Hangs a finished node on the open collection, or makes it the document root.
     fn attach(&mut self, id: NodeId) {
-        match self.stack.last_mut() {
-            None => self.doc.root = Some(id),
-            Some(Frame::Sequence { items, .. }) => items.push(id),
-            Some(Frame::Mapping { entries, key, .. }) => match key.take() {
-                None => *key = Some(id),
-                Some(k) => entries.push((k, id)),
-            },
+        if self.stack.is_empty() {
+            self.doc.root = Some(id);
+        } else {
+            self.pending.push(id);
         }
     }
 

@@ -5,6 +5,7 @@
 //! line-start table once per file keeps every conversion a binary search plus one short scan.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A 1-based line and column; the column counts characters (Unicode scalar values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -18,14 +19,15 @@ pub struct Position {
 pub struct SourceFile {
     /// The path as the user should see it: relative to the working directory, `/` separators.
     pub path: String,
-    /// The text, without a leading byte-order mark (editors do not count it as a column).
-    pub text: String,
+    /// The text, without a leading byte-order mark (editors do not count it as a column);
+    /// shared with the documents parsed from it, whose scalars point into it.
+    pub text: Arc<str>,
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
-        let mut text = text.into();
+        let mut text: String = text.into();
         if text.starts_with('\u{feff}') {
             text.drain(..'\u{feff}'.len_utf8());
         }
@@ -34,7 +36,7 @@ impl SourceFile {
             .collect();
         SourceFile {
             path: path.into(),
-            text,
+            text: text.into(),
             line_starts,
         }
     }

@@ -99,7 +99,7 @@ fn an_alias_bomb_costs_one_node_per_alias() {
         let items = [prev.as_str(); 9].join(", ");
         text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
     }
-    let stream = parse(&text);
+    let stream = parse(text.as_str());
     assert!(stream.problems.is_empty());
     assert!(stream.documents[0].nodes.len() < 200);
 }
@@ -107,7 +107,7 @@ fn an_alias_bomb_costs_one_node_per_alias() {
 #[test]
 fn deep_nesting_is_a_syntax_problem_not_a_crash() {
     let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let stream = parse(&text);
+    let stream = parse(text.as_str());
     assert_eq!(stream.problems[0].kind, ProblemKind::Syntax);
 }
 
@@ -144,4 +144,16 @@ fn null_scalars_have_no_text() {
     assert_eq!(root.text("a"), None);
     assert_eq!(root.text("b"), None);
     assert_eq!(root.text("c"), Some("null"));
+}
+
+#[test]
+fn escaped_and_folded_scalars_keep_their_values_and_source_spans() {
+    let text = "a: \"x\\ty\"\nb: >\n  one\n  two\nc: 'it''s'\nd: plain\n";
+    let stream = parse(text);
+    let root = stream.documents[0].root().unwrap();
+    assert_eq!(root.text("a"), Some("x\ty"));
+    assert_eq!(slice(text, root.get("a").unwrap()), "\"x\\ty\"");
+    assert_eq!(root.text("b"), Some("one two\n"));
+    assert_eq!(root.text("c"), Some("it's"));
+    assert_eq!(root.text("d"), Some("plain"));
 }

@@ -5,6 +5,7 @@
 //! finding on an aliased value points at the anchored text, which is where the user edits it.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 pub type NodeId = u32;
 
@@ -12,27 +13,47 @@ pub type NodeId = u32;
 /// built through aliases cannot loop.
 const MAX_MERGE_DEPTH: usize = 16;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NodeKind {
-    /// A scalar after escape processing; `plain` tells an unquoted `null` from a quoted one.
-    Scalar {
-        value: Box<str>,
-        plain: bool,
-    },
-    Sequence(Vec<NodeId>),
-    Mapping(Vec<(NodeId, NodeId)>),
+/// Where a scalar's value lives: most scalars are their own source text and cost nothing;
+/// values changed by escapes or line folding are kept in the document's `owned` buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Text {
+    Source { start: u32, end: u32 },
+    Owned { start: u32, end: u32 },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeData {
-    pub span: Range<usize>,
-    pub kind: NodeKind,
+/// A node, 24 bytes: children of collections sit contiguously in the document's `children`
+/// (mappings as key, value, key, value), so a collection costs no allocation of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NodeKind {
+    /// `plain` tells an unquoted `null` from a quoted one.
+    Scalar {
+        text: Text,
+        plain: bool,
+    },
+    Sequence {
+        first: u32,
+        len: u32,
+    },
+    Mapping {
+        first: u32,
+        len: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct NodeData {
+    pub(super) start: u32,
+    pub(super) end: u32,
+    pub(super) kind: NodeKind,
 }
 
 /// One YAML document of a stream.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
+    pub(super) text: Arc<str>,
     pub(super) nodes: Vec<NodeData>,
+    pub(super) children: Vec<NodeId>,
+    pub(super) owned: String,
     pub(super) root: Option<NodeId>,
     /// From the document's first token to its end, for findings about the whole document.
     pub span: Range<usize>,
@@ -46,6 +67,10 @@ impl Document {
     pub fn node(&self, id: NodeId) -> Node<'_> {
         Node { doc: self, id }
     }
+
+    fn children(&self, first: u32, len: u32) -> &[NodeId] {
+        &self.children[first as usize..(first + len) as usize]
+    }
 }
 
 /// A borrowed view of one node with the navigation rules and checks need.
@@ -57,7 +82,10 @@ pub struct Node<'d> {
 
 impl std::fmt::Debug for Node<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Node({:?} @ {:?})", self.data().kind, self.span())
+        match self.as_str() {
+            Some(text) => write!(f, "Node({text:?} @ {:?})", self.span()),
+            None => write!(f, "Node(collection @ {:?})", self.span()),
+        }
     }
 }
 
@@ -78,13 +106,22 @@ impl<'d> Node<'d> {
     }
 
     pub fn span(&self) -> Range<usize> {
-        self.data().span.clone()
+        let data = self.data();
+        data.start as usize..data.end as usize
     }
 
     /// The scalar's text, or `None` for a collection.
     pub fn as_str(&self) -> Option<&'d str> {
-        match &self.data().kind {
-            NodeKind::Scalar { value, .. } => Some(value),
+        let doc = self.doc;
+        match self.data().kind {
+            NodeKind::Scalar {
+                text: Text::Source { start, end },
+                ..
+            } => doc.text.get(start as usize..end as usize),
+            NodeKind::Scalar {
+                text: Text::Owned { start, end },
+                ..
+            } => doc.owned.get(start as usize..end as usize),
             _ => None,
         }
     }
@@ -92,26 +129,21 @@ impl<'d> Node<'d> {
     /// A scalar's text unless it is YAML null (`~`, `null`, or nothing), which manifests use
     /// to mean "not set".
     pub fn as_text(&self) -> Option<&'d str> {
-        match &self.data().kind {
-            NodeKind::Scalar { value, plain: true }
-                if matches!(&**value, "" | "~" | "null" | "Null" | "NULL") =>
-            {
-                None
-            }
-            NodeKind::Scalar { value, .. } => Some(value),
-            _ => None,
-        }
+        let value = self.as_str()?;
+        let plain = matches!(self.data().kind, NodeKind::Scalar { plain: true, .. });
+        let null = plain && matches!(value, "" | "~" | "null" | "Null" | "NULL");
+        (!null).then_some(value)
     }
 
     pub fn is_mapping(&self) -> bool {
-        matches!(self.data().kind, NodeKind::Mapping(_))
+        matches!(self.data().kind, NodeKind::Mapping { .. })
     }
 
     /// The items of a sequence; empty for anything else.
     pub fn items(self) -> impl Iterator<Item = Node<'d>> + use<'d> {
         let doc = self.doc;
-        let items: &'d [NodeId] = match &self.data().kind {
-            NodeKind::Sequence(items) => items,
+        let items: &'d [NodeId] = match self.data().kind {
+            NodeKind::Sequence { first, len } => doc.children(first, len),
             _ => &[],
         };
         items.iter().map(move |&id| doc.node(id))
@@ -125,13 +157,20 @@ impl<'d> Node<'d> {
         out
     }
 
-    fn collect_entries(&self, out: &mut Vec<(Node<'d>, Node<'d>)>, depth: usize) {
-        let NodeKind::Mapping(entries) = &self.data().kind else {
-            return;
+    /// The key, value pairs of a mapping as written, merge keys included.
+    pub(super) fn pairs(&self) -> impl Iterator<Item = (Node<'d>, Node<'d>)> + use<'d> {
+        let doc = self.doc;
+        let flat: &'d [NodeId] = match self.data().kind {
+            NodeKind::Mapping { first, len } => doc.children(first, len),
+            _ => &[],
         };
+        flat.chunks_exact(2)
+            .map(move |pair| (doc.node(pair[0]), doc.node(pair[1])))
+    }
+
+    fn collect_entries(&self, out: &mut Vec<(Node<'d>, Node<'d>)>, depth: usize) {
         let mut merged = Vec::new();
-        for &(key, value) in entries {
-            let (key, value) = (self.doc.node(key), self.doc.node(value));
+        for (key, value) in self.pairs() {
             if key.is_merge_key() {
                 merged.push(value);
             } else if !out.iter().any(|(seen, _)| seen.as_str() == key.as_str()) {
@@ -145,8 +184,9 @@ impl<'d> Node<'d> {
         }
     }
 
-    fn is_merge_key(&self) -> bool {
-        matches!(&self.data().kind, NodeKind::Scalar { value, plain: true } if &**value == "<<")
+    pub(super) fn is_merge_key(&self) -> bool {
+        matches!(self.data().kind, NodeKind::Scalar { plain: true, .. })
+            && self.as_str() == Some("<<")
     }
 
     /// A merge value is one mapping or a sequence of mappings.
@@ -169,16 +209,12 @@ impl<'d> Node<'d> {
     }
 
     fn entry_at_depth(&self, key: &str, depth: usize) -> Option<(Node<'d>, Node<'d>)> {
-        let NodeKind::Mapping(entries) = &self.data().kind else {
-            return None;
-        };
         let mut merged = Vec::new();
-        for &(k, v) in entries {
-            let k = self.doc.node(k);
+        for (k, v) in self.pairs() {
             if k.is_merge_key() {
-                merged.push(self.doc.node(v));
+                merged.push(v);
             } else if k.as_str() == Some(key) {
-                return Some((k, self.doc.node(v)));
+                return Some((k, v));
             }
         }
         if depth >= MAX_MERGE_DEPTH {
