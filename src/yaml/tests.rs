@@ -157,3 +157,8 @@ fn escaped_and_folded_scalars_keep_their_values_and_source_spans() {
     assert_eq!(root.text("c"), Some("it's"));
     assert_eq!(root.text("d"), Some("plain"));
 }
+
+#[test]
+fn nodes_stay_compact() {
+    assert!(std::mem::size_of::<super::tree::NodeData>() <= 24);
+}
