@@ -196,7 +196,11 @@ fn rules_command(config: Option<&Path>, test: bool, out: &mut dyn Write) -> Resu
         for failure in &failures {
             writeln!(out, "{failure}")?;
         }
-        let cases: usize = rules.rules().iter().map(|r| r.cases.len()).sum();
+        let cases: usize = rules
+            .rules()
+            .iter()
+            .map(|r| r.cases().map_or(0, |c| c.len()))
+            .sum();
         writeln!(
             out,
             "{} rules, {cases} cases, {} failures",

@@ -19,8 +19,12 @@ pub fn run_all(rules: &RuleSet) -> Vec<String> {
 }
 
 pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
+    let cases = match rule.cases() {
+        Ok(cases) => cases,
+        Err(error) => return vec![error.to_string()],
+    };
     let mut failures = Vec::new();
-    for (index, case) in rule.cases.iter().enumerate() {
+    for (index, case) in cases.iter().enumerate() {
         let name = case
             .name
             .as_deref()

@@ -52,10 +52,11 @@ fn section(rule: &Rule, out: &mut String) {
         let _ = write!(out, "\n{}", description.trim_end());
         out.push('\n');
     }
-    if let Some(bad) = rule.cases.iter().find_map(|c| c.bad.as_deref()) {
+    let cases = rule.cases().unwrap_or_default();
+    if let Some(bad) = cases.iter().find_map(|c| c.bad.as_deref()) {
         let _ = write!(out, "\nFires on:\n\n```yaml\n{}```\n", ensure_newline(bad));
     }
-    if let Some(good) = rule.cases.iter().find_map(|c| c.good.as_deref()) {
+    if let Some(good) = cases.iter().find_map(|c| c.good.as_deref()) {
         let _ = write!(
             out,
             "\nDoes not fire on:\n\n```yaml\n{}```\n",

@@ -21,7 +21,7 @@ pub use schema::{Case, Subject};
 
 use cond::Cond;
 use facts::Fact;
-use schema::{Clause, RuleFile};
+use schema::{Clause, RuleFile, Tests};
 use template::Template;
 
 /// Where the rule documentation lives; each rule links to its own section.
@@ -53,7 +53,8 @@ pub struct Rule {
     pub subject: Option<Subject>,
     /// The file the rule was read from, for messages about the rule itself.
     pub source: String,
-    pub cases: Vec<Case>,
+    /// The text of the file's `tests:` section, and the line it starts on.
+    tests: (String, usize),
     kinds: Vec<String>,
     when: Option<Cond>,
     clauses: Vec<CompiledClause>,
@@ -206,8 +207,43 @@ fn load_folder(folder: &Path) -> Result<Vec<Rule>, ConfigError> {
         .collect()
 }
 
+/// Splits a rule file before its top-level `tests:` key, which must come last.
+fn split_tests(text: &str) -> (&str, &str) {
+    let at = if text.starts_with("tests:") {
+        Some(0)
+    } else {
+        text.find("\ntests:").map(|at| at + 1)
+    };
+    at.map_or((text, ""), |at| text.split_at(at))
+}
+
+impl Rule {
+    /// The rule's own test cases, read from its file's `tests:` section.
+    pub fn cases(&self) -> Result<Vec<Case>, ConfigError> {
+        let (text, first_line) = &self.tests;
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        serde_saphyr::from_str::<Tests>(text)
+            .map(|t| t.tests)
+            .map_err(|e| {
+                let at = e
+                    .location()
+                    .map(|l| (l.line().max(1) + *first_line as u64 - 1, l.column().max(1)));
+                let message = e.to_string().lines().next().unwrap_or_default().to_string();
+                error(
+                    &self.source,
+                    at,
+                    format!("rule `{}`: tests: {message}", self.id),
+                )
+            })
+    }
+}
+
 /// Compiles one rule file; every mistake is reported at its line:column.
 pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
+    let (text, tests) = split_tests(text);
+    let tests_line = text.lines().count() + 1;
     let file: RuleFile = serde_saphyr::from_str(text).map_err(|e| {
         error(
             path,
@@ -280,7 +316,7 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         builtin: file.builtin,
         subject: file.subject,
         source: path.to_string(),
-        cases: file.tests,
+        tests: (tests.to_string(), tests_line),
         kinds: file.kinds,
         when,
         clauses,
@@ -364,11 +400,11 @@ impl CompiledClause {
 mod tests {
     use super::*;
 
-    const RULE: &str = "id: r\nseverity: error\nsummary: s\nfor: image\ndeny:\n  - if: { image.tag: latest }\nmessage: \"{image.tga} is latest\"\n";
+    const RULE: &str = "id: r\nseverity: error\nsummary: s\nfor: image\ndeny:\n  - if: { image.tag: latest }\nmessage: \"{image.tag} is latest\"\n";
 
     #[test]
     fn template_mistakes_point_at_the_unknown_fact() {
-        let error = compile("r.yaml", RULE).unwrap_err();
+        let error = compile("r.yaml", &RULE.replace("image.tag}", "image.tga}")).unwrap_err();
         assert_eq!((error.line, error.column), (7, 12), "{error}");
         assert!(
             error.message.contains("message: unknown fact `image.tga`"),
@@ -389,6 +425,16 @@ mod tests {
     fn a_rule_without_subject_or_clauses_is_rejected() {
         let error = compile("r.yaml", "id: r\nseverity: error\nsummary: s\n").unwrap_err();
         assert!(error.message.contains("needs `for`"), "{error}");
+    }
+
+    #[test]
+    fn cases_are_read_on_demand_with_positions_in_the_whole_file() {
+        let rule = format!("{RULE}tests:\n  - good: a\n  - god: b\n");
+        let compiled = compile("r.yaml", &rule).unwrap();
+        let error = compiled.cases().unwrap_err();
+        assert_eq!(error.line, 10, "{error}");
+        let fixed = compile("r.yaml", &rule.replace("god", "good")).unwrap();
+        assert_eq!(fixed.cases().unwrap().len(), 2);
     }
 
     #[test]

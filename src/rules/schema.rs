@@ -41,6 +41,13 @@ pub struct RuleFile {
     pub message: Option<String>,
     #[serde(default)]
     pub help: Option<String>,
+}
+
+/// The `tests:` section, the last key of a rule file. It is read apart from the rule, and only
+/// when cases run or docs are made, so starting kubelint does not parse every rule's cases.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tests {
     #[serde(default)]
     pub tests: Vec<Case>,
 }
