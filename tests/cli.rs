@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{expected_lines, finding_lines, kubelint, testdata};
+use common::{expected_lines, finding_lines, kubelint, lint, pod, testdata, tree, write};
 use predicates::prelude::*;
 
 #[test]
@@ -36,42 +36,33 @@ fn output_does_not_depend_on_the_thread_count() {
     assert_eq!(one, run("8"));
 }
 
+const ACK: &str = "environments:\n  prod: { paths: ['**'], platform: ack }\n";
+const CHINA: &str = "environments:\n  cn: { paths: ['**'], region: cn-beijing }\n";
+
 #[test]
 fn fail_on_decides_the_exit_code() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(".kubelint.yaml"),
-        "environments:\n  prod: { paths: ['**'], platform: ack }\n",
-    )
-    .unwrap();
     let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  annotations:\n    service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec: slb.s1.small\n";
-    std::fs::write(dir.path().join("svc.yaml"), service).unwrap();
-    kubelint()
-        .current_dir(dir.path())
-        .arg("check")
-        .assert()
+    let dir = tree(&[(".kubelint.yaml", ACK), ("svc.yaml", service)]);
+    let check = |args: &[&str]| {
+        kubelint()
+            .current_dir(dir.path())
+            .arg("check")
+            .args(args)
+            .assert()
+    };
+    check(&[])
         .code(0)
         .stdout(predicate::str::contains("hardcoded-clb-spec"));
-    kubelint()
-        .current_dir(dir.path())
-        .args(["check", "--fail-on", "warning"])
-        .assert()
-        .code(1);
-    kubelint()
-        .current_dir(dir.path())
-        .args(["check", "--fail-on", "never"])
-        .assert()
-        .code(0);
+    check(&["--fail-on", "warning"]).code(1);
+    check(&["--fail-on", "never"]).code(0);
 }
 
 #[test]
 fn a_clean_tree_exits_zero_with_a_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("ok.yaml"),
+    let dir = tree(&[(
+        "ok.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n",
-    )
-    .unwrap();
+    )]);
     kubelint()
         .current_dir(dir.path())
         .arg("check")
@@ -142,34 +133,20 @@ fn a_bad_config_is_a_usage_error_at_its_position() {
 
 #[test]
 fn an_explicit_config_replaces_the_one_found_upward() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("cfg.yaml"),
-        "environments:\n  cn: { paths: ['**'], region: cn-beijing }\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: nginx:1.25.3 } ] }\n").unwrap();
-    kubelint()
-        .current_dir(dir.path())
-        .arg("check")
-        .assert()
-        .code(0);
-    kubelint()
-        .current_dir(dir.path())
-        .args(["check", "--config", "cfg.yaml"])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("dockerhub-image-in-china"));
+    let dir = tree(&[("cfg.yaml", CHINA), ("pod.yaml", &pod("nginx:1.25.3"))]);
+    assert!(lint(dir.path(), &[]).is_empty());
+    assert_eq!(
+        lint(dir.path(), &["--config", "cfg.yaml"]),
+        ["pod.yaml:4:41 dockerhub-image-in-china"]
+    );
 }
 
 #[test]
 fn disabling_an_unknown_rule_is_a_configuration_error() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(".kubelint.yaml"),
+    let dir = tree(&[(
+        ".kubelint.yaml",
         "rules:\n  disable: [dockerhub-image-in-chna]\n",
-    )
-    .unwrap();
+    )]);
     kubelint()
         .current_dir(dir.path())
         .arg("check")
@@ -182,73 +159,52 @@ fn disabling_an_unknown_rule_is_a_configuration_error() {
 
 #[test]
 fn rules_can_be_disabled_and_regraded() {
-    let dir = tempfile::tempdir().unwrap();
-    let pod = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: x.azurecr.io/a:1 } ] }\n";
-    std::fs::write(dir.path().join("pod.yaml"), pod).unwrap();
-    std::fs::write(
-        dir.path().join(".kubelint.yaml"),
-        "rules:\n  severity: { missing-image-pull-secret: warning }\n",
-    )
-    .unwrap();
-    kubelint()
-        .current_dir(dir.path())
-        .args(["check", "--format", "json"])
-        .assert()
+    let regraded = "rules:\n  severity: { missing-image-pull-secret: warning }\n";
+    let dir = tree(&[
+        ("pod.yaml", &pod("x.azurecr.io/a:1")),
+        (".kubelint.yaml", regraded),
+    ]);
+    let check = || {
+        kubelint()
+            .current_dir(dir.path())
+            .args(["check", "--format", "json"])
+            .assert()
+    };
+    check()
         .code(0)
         .stdout(predicate::str::contains("\"severity\": \"warning\""));
-    std::fs::write(
-        dir.path().join(".kubelint.yaml"),
+    write(
+        dir.path(),
+        ".kubelint.yaml",
         "rules:\n  disable: [missing-image-pull-secret]\n",
-    )
-    .unwrap();
-    kubelint()
-        .current_dir(dir.path())
-        .args(["check", "--format", "json"])
-        .assert()
-        .code(0)
-        .stdout("[]\n");
+    );
+    check().code(0).stdout("[]\n");
 }
 
 #[test]
 fn suppressions_silence_exactly_what_they_name() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(".kubelint.yaml"),
-        "environments:\n  cn: { paths: ['**'], region: cn-beijing }\n",
-    )
-    .unwrap();
-    let pod = |comment: &str, annotation: &str| {
-        format!(
+    let dir = tree(&[(".kubelint.yaml", CHINA)]);
+    let run = |comment: &str, annotation: &str| {
+        let text = format!(
             "{comment}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {{ {annotation} }}\nspec:\n  containers:\n    # kubelint-disable-next-line dockerhub-image-in-china\n    - {{ name: a, image: redis:7 }}\n    - {{ name: b, image: nginx:1.25.3 }}\n"
-        )
+        );
+        write(dir.path(), "pod.yaml", &text);
+        lint(dir.path(), &[])
     };
-    let run = |text: String| {
-        std::fs::write(dir.path().join("pod.yaml"), text).unwrap();
-        finding_lines(
-            &kubelint()
-                .current_dir(dir.path())
-                .args(["check", "--format", "json"])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-    };
+    let unsuppressed = ["pod.yaml:11:25 dockerhub-image-in-china"];
+    assert_eq!(run("", ""), unsuppressed);
+    assert!(run("# kubelint-disable-file dockerhub-image-in-china", "").is_empty());
+    assert!(run("", "kubelint.io/ignore: dockerhub-image-in-china").is_empty());
     assert_eq!(
-        run(pod("", "")),
-        ["pod.yaml:11:25 dockerhub-image-in-china"]
-    );
-    assert!(run(pod("# kubelint-disable-file dockerhub-image-in-china", "")).is_empty());
-    assert!(run(pod("", "kubelint.io/ignore: dockerhub-image-in-china")).is_empty());
-    assert_eq!(
-        run(pod("# kubelint-disable-file mirror-digest", "")),
-        ["pod.yaml:11:25 dockerhub-image-in-china"]
+        run("# kubelint-disable-file mirror-digest", ""),
+        unsuppressed
     );
 }
 
+const FOLDERS: &str = "rules:\n  folders: [policies]\n";
+
 #[test]
 fn user_rule_folders_add_rules_with_their_own_cases() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("policies")).unwrap();
     let rule = r#"id: no-latest
 severity: warning
 summary: Images must not use the latest tag
@@ -269,13 +225,11 @@ tests:
       metadata: { name: a }
       spec: { containers: [ { name: a, image: "nginx:1.25.3" } ] }
 "#;
-    std::fs::write(dir.path().join("policies/no-latest.yaml"), rule).unwrap();
-    std::fs::write(
-        dir.path().join(".kubelint.yaml"),
-        "rules:\n  folders: [policies]\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: \"nginx:latest\" } ] }\n").unwrap();
+    let dir = tree(&[
+        ("policies/no-latest.yaml", rule),
+        (".kubelint.yaml", FOLDERS),
+        ("pod.yaml", &pod("nginx:latest")),
+    ]);
     kubelint()
         .current_dir(dir.path())
         .args(["check", "pod.yaml", "--fail-on", "warning"])
@@ -292,15 +246,8 @@ tests:
 
 #[test]
 fn an_invalid_rule_file_is_reported_at_its_position() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("policies")).unwrap();
     let rule = "id: broken\nseverity: error\nsummary: s\nfor: image\ndeny:\n  - if: { image.regsitry: docker.io }\nmessage: m\n";
-    std::fs::write(dir.path().join("policies/broken.yaml"), rule).unwrap();
-    std::fs::write(
-        dir.path().join(".kubelint.yaml"),
-        "rules:\n  folders: [policies]\n",
-    )
-    .unwrap();
+    let dir = tree(&[("policies/broken.yaml", rule), (".kubelint.yaml", FOLDERS)]);
     kubelint()
         .current_dir(dir.path())
         .arg("check")
@@ -329,32 +276,24 @@ fn human_output_shows_the_snippet_and_summary() {
 
 #[test]
 fn gitignore_is_honoured_outside_a_git_repository_and_hidden_folders_are_walked() {
-    let dir = tempfile::tempdir().unwrap();
-    let bad = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec: { containers: [ { name: a, image: x.azurecr.io/a:1 } ] }\n";
-    std::fs::create_dir_all(dir.path().join(".pipeline/generated")).unwrap();
-    std::fs::write(dir.path().join(".pipeline/pod.yaml"), bad).unwrap();
-    std::fs::write(dir.path().join(".pipeline/generated/pod.yaml"), bad).unwrap();
-    std::fs::write(dir.path().join(".gitignore"), "generated/\n").unwrap();
-    let output = kubelint()
-        .current_dir(dir.path())
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
+    let bad = pod("x.azurecr.io/a:1");
+    let dir = tree(&[
+        (".pipeline/pod.yaml", &bad),
+        (".pipeline/generated/pod.yaml", &bad),
+        (".gitignore", "generated/\n"),
+    ]);
     assert_eq!(
-        finding_lines(&output.stdout),
+        lint(dir.path(), &[]),
         [".pipeline/pod.yaml:4:41 missing-image-pull-secret"]
     );
 }
 
 #[test]
 fn standard_input_standing_for_a_helm_template_lints_to_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("chart/templates")).unwrap();
-    std::fs::write(
-        dir.path().join("chart/Chart.yaml"),
+    let dir = tree(&[(
+        "chart/Chart.yaml",
         "apiVersion: v2\nname: c\nversion: 0.1.0\n",
-    )
-    .unwrap();
+    )]);
     kubelint()
         .current_dir(dir.path())
         .args([
@@ -373,13 +312,15 @@ fn standard_input_standing_for_a_helm_template_lints_to_nothing() {
 
 #[test]
 fn named_files_resolve_references_across_the_repository_but_only_they_are_reported() {
-    let dir = tempfile::tempdir().unwrap();
     let config = "environments:\n  prod:\n    paths: ['**']\n    platform: ack\n    registries: { team.azurecr.io: { pull-secret: acr-secret } }\n";
-    std::fs::write(dir.path().join(".kubelint.yaml"), config).unwrap();
-    std::fs::write(dir.path().join("sa.yaml"), "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: app }\nimagePullSecrets: [ { name: acr-secret } ]\n").unwrap();
-    std::fs::write(dir.path().join("broken.yaml"), "a: [\n").unwrap();
+    let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: app }\nimagePullSecrets: [ { name: acr-secret } ]\n";
     let deploy = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec:\n  serviceAccountName: app\n  containers: [ { name: a, image: team.azurecr.io/a:1 } ]\n";
-    std::fs::write(dir.path().join("pod.yaml"), deploy).unwrap();
+    let dir = tree(&[
+        (".kubelint.yaml", config),
+        ("sa.yaml", account),
+        ("broken.yaml", "a: [\n"),
+        ("pod.yaml", deploy),
+    ]);
     kubelint()
         .current_dir(dir.path())
         .args(["check", "pod.yaml"])
@@ -387,13 +328,8 @@ fn named_files_resolve_references_across_the_repository_but_only_they_are_report
         .code(0)
         .stdout("0 errors, 0 warnings in 0 of 1 file (1 object)\n");
     std::fs::remove_file(dir.path().join("sa.yaml")).unwrap();
-    let output = kubelint()
-        .current_dir(dir.path())
-        .args(["check", "pod.yaml", "--format", "json"])
-        .output()
-        .unwrap();
     assert_eq!(
-        finding_lines(&output.stdout),
+        lint(dir.path(), &["pod.yaml"]),
         ["pod.yaml:6:35 missing-image-pull-secret"]
     );
 }

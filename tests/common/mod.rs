@@ -43,3 +43,38 @@ pub fn expected_lines(path: &Path) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// A temporary folder holding `files` as (path, text), folders made as needed.
+pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    dir
+}
+
+pub fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("the temporary folder is writable");
+    }
+    std::fs::write(path, text).expect("the temporary folder is writable");
+}
+
+/// A Pod with one container running `image`, the image on line 4.
+pub fn pod(image: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: a }}\nspec: {{ containers: [ {{ name: a, image: \"{image}\" }} ] }}\n"
+    )
+}
+
+/// `file:line:column rule` of each finding of `kubelint check --format json ARGS` in `dir`.
+pub fn lint(dir: &Path, args: &[&str]) -> Vec<String> {
+    let output = kubelint()
+        .current_dir(dir)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("kubelint runs");
+    finding_lines(&output.stdout)
+}
