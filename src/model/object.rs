@@ -93,7 +93,11 @@ pub fn objects_of<'a>(doc: &'a Document, pod_paths: &PodSpecPaths) -> Vec<Object
     };
     let mut out = Vec::new();
     match read_object(root, pod_paths) {
-        Some(list) if list.kind == "List" || list.kind.ends_with("List") && list.pod.is_none() => {
+        // `kind: List` (kubectl get -o yaml), and typed lists such as `PodList`.
+        Some(list)
+            if list.kind == "List"
+                || (list.kind.ends_with("List") && root.get("items").is_some()) =>
+        {
             let items = root.get("items");
             out.extend(
                 items

@@ -83,15 +83,6 @@ impl SourceFile {
         }
     }
 
-    /// The byte offset of a 1-based line and character column, clamped to the line's end.
-    pub fn offset_of(&self, position: Position) -> usize {
-        let line = self.line_range(position.line.saturating_sub(1));
-        self.text[line.clone()]
-            .char_indices()
-            .nth(position.column.saturating_sub(1))
-            .map_or(line.end, |(at, _)| line.start + at)
-    }
-
     /// Moves an offset back onto a character boundary inside the text.
     pub fn clamp(&self, offset: usize) -> usize {
         let mut offset = offset.min(self.text.len());
@@ -142,13 +133,5 @@ mod tests {
         let file = SourceFile::new("a.yaml", "é");
         assert_eq!(file.position(1), Position { line: 1, column: 1 });
         assert_eq!(file.position(99), Position { line: 1, column: 2 });
-    }
-
-    #[test]
-    fn offset_of_inverts_position() {
-        let file = SourceFile::new("a.yaml", "a: é\nb: 日本語\n");
-        for offset in [0, 3, 6, 9, 12] {
-            assert_eq!(file.offset_of(file.position(offset)), offset);
-        }
     }
 }
