@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{Rule, RuleSet};
+use super::{Case, Rule, RuleSet};
+use crate::config::Environment;
 
 /// The README's table: one row per rule.
 pub fn table(rules: &RuleSet) -> String {
@@ -53,15 +54,59 @@ fn section(rule: &Rule, out: &mut String) {
         out.push('\n');
     }
     let cases = rule.cases().unwrap_or_default();
-    if let Some(bad) = cases.iter().find_map(|c| c.bad.as_deref()) {
-        let _ = write!(out, "\nFires on:\n\n```yaml\n{}```\n", ensure_newline(bad));
+    if let Some(case) = cases.iter().find(|c| c.bad.is_some()) {
+        example("Fires on", case, case.bad.as_deref(), out);
     }
-    if let Some(good) = cases.iter().find_map(|c| c.good.as_deref()) {
-        let _ = write!(
-            out,
-            "\nDoes not fire on:\n\n```yaml\n{}```\n",
-            ensure_newline(good)
-        );
+    if let Some(case) = cases.iter().find(|c| c.good.is_some()) {
+        example("Does not fire on", case, case.good.as_deref(), out);
+    }
+}
+
+/// A case as an example, with the environment it assumes: the same document can be bad in one
+/// cluster and fine in another.
+fn example(title: &str, case: &Case, text: Option<&str>, out: &mut String) {
+    let Some(text) = text else {
+        return;
+    };
+    let name = case
+        .name
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    let env = case
+        .env
+        .as_ref()
+        .map_or("no environment".to_string(), describe);
+    let _ = write!(
+        out,
+        "\n{title}{name}, in {env}:\n\n```yaml\n{}```\n",
+        ensure_newline(text)
+    );
+}
+
+fn describe(env: &Environment) -> String {
+    let mut parts = Vec::new();
+    if let Some(platform) = env.platform {
+        parts.push(format!("platform `{}`", platform.as_str()));
+    }
+    if let Some(region) = &env.region {
+        parts.push(format!("region `{region}`"));
+    }
+    if let Some(namespace) = &env.namespace {
+        parts.push(format!("namespace `{namespace}`"));
+    }
+    for (host, registry) in &env.registries {
+        let secret = registry.pull_secret.as_deref().unwrap_or("none");
+        parts.push(format!("registry `{host}` with pull secret `{secret}`"));
+    }
+    for (host, mirror) in &env.mirrors {
+        let digests = if mirror.digests { "" } else { " (no digests)" };
+        parts.push(format!("`{host}` mirrored via `{}`{digests}", mirror.via));
+    }
+    if parts.is_empty() {
+        "an environment with no settings".into()
+    } else {
+        format!("an environment with {}", parts.join(", "))
     }
 }
 
