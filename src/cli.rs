@@ -165,7 +165,7 @@ fn env_command(
     };
     for path in paths {
         let envs = config.environments_for(&config.relative(path));
-        let shown = crate::discover::display_path(path);
+        let shown = crate::config::display_path(path);
         if envs.is_empty() {
             writeln!(out, "{shown}: no environment")?;
         }

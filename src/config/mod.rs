@@ -25,7 +25,7 @@ impl ConfigError {
     fn at(path: &Path, location: Option<serde_saphyr::Location>, message: String) -> Self {
         let (line, column) = location.map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
         ConfigError {
-            path: path.display().to_string(),
+            path: display_path(path),
             line,
             column,
             message,
@@ -101,7 +101,7 @@ impl Config {
         }
         serde_saphyr::from_str::<Option<ConfigFile>>(text)
             .map(Option::unwrap_or_default)
-            .map_err(|e| ConfigError::at(path, e.location(), first_line(&e.to_string())))
+            .map_err(|e| ConfigError::at(path, e.location(), parse_message(&e)))
     }
 
     fn compile(
@@ -210,8 +210,29 @@ pub fn slash_path(path: &Path) -> String {
     text.strip_prefix("./").unwrap_or(&text).to_string()
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+/// A path as findings and errors show it: relative to the working folder when under it.
+pub fn display_path(path: &Path) -> String {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(relative) = path.strip_prefix(&cwd)
+    {
+        return slash_path(relative);
+    }
+    slash_path(path)
+}
+
+/// serde-saphyr's message without its snippet and without the `error: line L column C:`
+/// prefix, since kubelint puts the position in front itself.
+pub(crate) fn parse_message(error: &serde_saphyr::Error) -> String {
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or_default().trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let positioned = first.strip_prefix("line ").and_then(|rest| {
+        let (_, after) = rest.split_once(" column ")?;
+        let (_, message) = after.split_once(": ")?;
+        Some(message)
+    });
+    positioned.unwrap_or(first).to_string()
 }
 
 #[cfg(test)]

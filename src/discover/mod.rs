@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, display_path};
 use crate::model::InputKind;
 
 pub use read::{Loaded, MAX_FILE_BYTES_READ, NotText, read_text, too_large};
@@ -155,15 +155,4 @@ fn in_chart_templates(path: &Path) -> bool {
     path.ancestors().skip(1).any(|dir| {
         dir.file_name().is_some_and(|n| n == "templates") && dir.parent().is_some_and(has_chart)
     })
-}
-
-/// A path as findings show it: relative to the working directory when under it.
-pub fn display_path(path: &Path) -> String {
-    if path.is_absolute()
-        && let Ok(cwd) = std::env::current_dir()
-        && let Ok(relative) = path.strip_prefix(&cwd)
-    {
-        return config::slash_path(relative);
-    }
-    config::slash_path(path)
 }

@@ -101,7 +101,7 @@ impl RuleSet {
         }
         let known: BTreeMap<String, ()> = rules.iter().map(|r| (r.id.to_string(), ())).collect();
         let config_path = config.source.clone().unwrap_or_default();
-        let config_path = config_path.display().to_string();
+        let config_path = crate::config::display_path(&config_path);
         for id in &config.file.rules.disable {
             if !known.contains_key(&id.value) {
                 return Err(error(
@@ -182,7 +182,7 @@ fn error(path: &str, place: Option<Place>, message: String) -> ConfigError {
 
 /// Reads every `*.yaml` rule file under a folder, in path order.
 fn load_folder(folder: &Path) -> Result<Vec<Rule>, ConfigError> {
-    let shown = folder.display().to_string();
+    let shown = crate::config::display_path(folder);
     let mut paths = Vec::new();
     for entry in ignore::WalkBuilder::new(folder)
         .standard_filters(false)
@@ -199,7 +199,7 @@ fn load_folder(folder: &Path) -> Result<Vec<Rule>, ConfigError> {
     paths
         .iter()
         .map(|path| {
-            let shown = path.display().to_string();
+            let shown = crate::config::display_path(path);
             let text = std::fs::read_to_string(path)
                 .map_err(|e| error(&shown, None, format!("cannot read: {e}")))?;
             compile(&shown, &text)
@@ -230,7 +230,7 @@ impl Rule {
                 let at = e
                     .location()
                     .map(|l| (l.line().max(1) + *first_line as u64 - 1, l.column().max(1)));
-                let message = e.to_string().lines().next().unwrap_or_default().to_string();
+                let message = crate::config::parse_message(&e);
                 error(
                     &self.source,
                     at,
@@ -248,7 +248,7 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         error(
             path,
             e.location().map(place),
-            e.to_string().lines().next().unwrap_or_default().to_string(),
+            crate::config::parse_message(&e),
         )
     })?;
     let fail = |at: Option<Place>, message: String| {
