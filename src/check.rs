@@ -1,7 +1,7 @@
-//! One lint run end to end: discover → read and parse → project → rules → suppressions, in
-//! parallel at every stage and deterministic in its result.
+//! One lint run end to end: discover → read and parse → builds → project → rules →
+//! suppressions, in parallel at every stage and deterministic in its result.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -9,16 +9,19 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text, too_large};
-use crate::finding::Finding;
-use crate::model::{ParsedFile, PodSpecPaths, Project};
+use crate::finding::{Finding, Related};
+use crate::model::{Built, ParsedFile, PodSpecPaths, Project, kustomize};
 use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
 use crate::rules::{RuleSet, ids};
-use crate::yaml::{self, ProblemKind, SourceFile};
+use crate::source::{FileId, Origin, SourceFile, Sources};
+use crate::yaml::{self, ProblemKind};
 
 /// The outcome of a run, ready for a reporter.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub findings: Vec<Finding>,
+    /// Every file the run read, by id: what findings' origins point into.
+    pub sources: Sources,
     pub files: usize,
     pub objects: usize,
 }
@@ -30,26 +33,33 @@ pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outco
     let discovered = discover::discover(paths, config);
     let context = context_inputs(paths, &discovered.inputs, config);
     let mut early = Vec::new();
+    let mut unreadable = Vec::new();
     for problem in &discovered.problems {
-        let file = Arc::new(SourceFile::new(problem.display.clone(), ""));
-        early.extend(rules.builtin_finding(
-            ids::FILE_UNREADABLE,
-            &file,
-            0..0,
-            problem.message.clone(),
-        ));
+        unreadable.push(Arc::new(SourceFile::new(problem.display.clone(), "")));
+        early.push(problem.message.clone());
     }
-    let reported = discovered.inputs.par_iter().map(|input| (input, true));
-    let for_reference = context.par_iter().map(|input| (input, false));
-    let files: Vec<(ParsedFile, Vec<Finding>)> = reported
-        .chain(for_reference)
-        .map(|(input, reported)| {
-            let (mut file, findings) = read_and_parse(input, config, rules);
+    let reported = discovered.inputs.iter().map(|input| (input, true));
+    let for_reference = context.iter().map(|input| (input, false));
+    let inputs: Vec<(&Input, bool)> = reported.chain(for_reference).collect();
+    let mut parsed: Vec<(ParsedFile, Vec<Finding>)> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(index, &(input, reported))| {
+            let (mut file, findings) = read_and_parse(FileId(index as u32), input, config, rules);
             file.reported = reported;
             (file, if reported { findings } else { Vec::new() })
         })
         .collect();
-    finish(files, early, config, rules)
+    let mut findings = Vec::new();
+    for (source, message) in unreadable.into_iter().zip(early) {
+        let id = FileId(parsed.len() as u32);
+        parsed.push((unread_file(id, source), Vec::new()));
+        let origin = Origin::new(id, 0..0);
+        findings.extend(rules.builtin_finding(ids::FILE_UNREADABLE, origin, message));
+    }
+    let (files, file_findings): (Vec<ParsedFile>, Vec<Vec<Finding>>) = parsed.into_iter().unzip();
+    findings.extend(file_findings.into_iter().flatten());
+    finish(files, findings, config, rules)
 }
 
 /// The repository's other files, when only files were named and a config file says where
@@ -59,8 +69,7 @@ fn context_inputs(paths: &[PathBuf], inputs: &[Input], config: &Config) -> Vec<I
     if config.source.is_none() || paths.is_empty() || paths.iter().any(|p| p.is_dir()) {
         return Vec::new();
     }
-    let named: std::collections::HashSet<&str> =
-        inputs.iter().map(|i| i.display.as_str()).collect();
+    let named: HashSet<&str> = inputs.iter().map(|i| i.display.as_str()).collect();
     let root = [config.root.clone()];
     discover::discover(&root, config)
         .inputs
@@ -76,22 +85,85 @@ pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) ->
     let Some(input) = discover::classify(path, config, true) else {
         return Outcome::default();
     };
-    let file = parse(&input, read_text(&input.display, text), config, rules);
-    finish(vec![file], Vec::new(), config, rules)
+    let (mut file, findings) = parse(
+        FileId(0),
+        &input,
+        read_text(&input.display, text),
+        config,
+        rules,
+    );
+    // The buffer stands for `path`; its kustomization resources are read relative to it.
+    file.path = Some(path.to_path_buf());
+    finish(vec![file], findings, config, rules)
 }
 
-fn read_and_parse(input: &Input, config: &Config, rules: &RuleSet) -> (ParsedFile, Vec<Finding>) {
+/// Files that kustomizations name but the walk did not see (a base outside the linted
+/// folder), read for the builds only, until every build has what it names.
+fn load_build_inputs(files: &mut Vec<ParsedFile>, config: &Config, rules: &RuleSet) {
+    let mut known: HashSet<PathBuf> = files.iter().filter_map(canonical).collect();
+    let mut pending: Vec<usize> = (0..files.len()).collect();
+    // Each round reads the files the previous round's kustomizations name; the chain of
+    // bases is short in practice and bounded by the files on disk.
+    while !pending.is_empty() {
+        let mut wanted: Vec<PathBuf> = pending
+            .iter()
+            .flat_map(|&i| kustomize::referenced_paths(&files[i]))
+            .filter(|path| !known.contains(path))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        known.extend(wanted.iter().cloned());
+        let inputs: Vec<Input> = wanted
+            .iter()
+            .filter_map(|path| discover::classify(path, config, true))
+            .collect();
+        let start = files.len();
+        let loaded: Vec<ParsedFile> = inputs
+            .par_iter()
+            .enumerate()
+            .map(|(index, input)| {
+                let id = FileId((start + index) as u32);
+                let (mut file, _) = read_and_parse(id, input, config, rules);
+                file.reported = false;
+                file
+            })
+            .collect();
+        pending = (start..start + loaded.len()).collect();
+        files.extend(loaded);
+    }
+}
+
+fn canonical(file: &ParsedFile) -> Option<PathBuf> {
+    file.path
+        .as_deref()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+}
+
+fn unread_file(id: FileId, source: Arc<SourceFile>) -> ParsedFile {
+    ParsedFile {
+        id,
+        path: None,
+        source,
+        stream: yaml::Stream::default(),
+        kind: crate::model::InputKind::Manifest,
+        envs: Vec::new(),
+        reported: true,
+    }
+}
+
+fn read_and_parse(
+    id: FileId,
+    input: &Input,
+    config: &Config,
+    rules: &RuleSet,
+) -> (ParsedFile, Vec<Finding>) {
     match read_bytes(&input.path) {
-        Ok(bytes) => parse(input, read_text(&input.display, &bytes), config, rules),
+        Ok(bytes) => parse(id, input, read_text(&input.display, &bytes), config, rules),
         Err((rule, message)) => {
-            let file = ParsedFile {
-                source: Arc::new(SourceFile::new(input.display.clone(), "")),
-                stream: yaml::Stream::default(),
-                kind: input.kind,
-                envs: Vec::new(),
-                reported: true,
-            };
-            let finding = rules.builtin_finding(rule, &file.source, 0..0, message);
+            let mut file = unread_file(id, Arc::new(SourceFile::new(input.display.clone(), "")));
+            file.path = Some(input.path.clone());
+            file.kind = input.kind;
+            let finding = rules.builtin_finding(rule, Origin::new(id, 0..0), message);
             (file, finding.into_iter().collect())
         }
     }
@@ -115,6 +187,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, (&'static str, String)> {
 }
 
 fn parse(
+    id: FileId,
     input: &Input,
     loaded: discover::Loaded,
     config: &Config,
@@ -125,27 +198,23 @@ fn parse(
     let mut findings = Vec::new();
     let stream = match loaded.problem {
         Some(problem) => {
-            findings.extend(rules.builtin_finding(
-                ids::FILE_NOT_TEXT,
-                &source,
-                problem.span,
-                problem.message,
-            ));
+            let origin = Origin::new(id, problem.span);
+            findings.extend(rules.builtin_finding(ids::FILE_NOT_TEXT, origin, problem.message));
             yaml::Stream::default()
         }
-        None => yaml::parse(Arc::clone(&source.text)),
+        None => yaml::parse(Arc::clone(&source.text)).in_file(id),
     };
     for problem in &stream.problems {
-        let id = match problem.kind {
+        let rule = match problem.kind {
             ProblemKind::Syntax => ids::YAML_SYNTAX,
             ProblemKind::DuplicateKey => ids::YAML_DUPLICATE_KEY,
         };
-        let finding =
-            rules.builtin_finding(id, &source, problem.span.clone(), problem.message.clone());
+        let origin = Origin::new(id, problem.span.clone());
+        let finding = rules.builtin_finding(rule, origin, problem.message.clone());
         findings.extend(finding.map(|mut f| {
             if let Some(first) = &problem.related {
-                f.related.push(crate::finding::Related {
-                    span: first.clone(),
+                f.related.push(Related {
+                    origin: Origin::new(id, first.clone()),
                     message: "first defined here".into(),
                 });
             }
@@ -153,6 +222,8 @@ fn parse(
         }));
     }
     let file = ParsedFile {
+        id,
+        path: Some(input.path.clone()),
         source,
         stream,
         kind: input.kind,
@@ -163,62 +234,93 @@ fn parse(
 }
 
 fn finish(
-    parsed: Vec<(ParsedFile, Vec<Finding>)>,
+    mut files: Vec<ParsedFile>,
     mut findings: Vec<Finding>,
     config: &Config,
     rules: &RuleSet,
 ) -> Outcome {
-    let (files, file_findings): (Vec<ParsedFile>, Vec<Vec<Finding>>) = parsed.into_iter().unzip();
-    findings.extend(file_findings.into_iter().flatten());
-    let reported: Vec<&ParsedFile> = files.iter().filter(|f| f.reported).collect();
-    let (suppressions, unknown): (Vec<FileSuppressions>, Vec<Vec<Finding>>) = reported
+    load_build_inputs(&mut files, config, rules);
+    let builds = kustomize::build_all(&files, config, rules);
+    let consumed: HashSet<FileId> = builds.consumed.iter().copied().collect();
+    findings.extend(
+        builds
+            .findings
+            .into_iter()
+            .filter(|f| files[f.origin.file.0 as usize].reported),
+    );
+    let built: Vec<Built> = builds.built;
+    // Findings may point into any file a build read, so every file's suppressions count;
+    // a mistake in one is reported only where the file is.
+    let (suppressions, unknown): (Vec<FileSuppressions>, Vec<Vec<Finding>>) = files
         .par_iter()
         .map(|file| {
             let mut unknown = Vec::new();
-            (FileSuppressions::read(file, rules, &mut unknown), unknown)
+            let read = FileSuppressions::read(file, rules, &mut unknown);
+            (read, if file.reported { unknown } else { Vec::new() })
         })
         .unzip();
     findings.extend(unknown.into_iter().flatten());
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
-    let project = Project::build(&files, &pod_paths);
+    let project = Project::build(&files, &built, &consumed, &pod_paths);
+    let linted = |located: &&crate::model::Located<'_>| located.built || located.file.reported;
     let object_findings: Vec<Finding> = project
         .objects
         .par_iter()
-        .filter(|located| located.file.reported)
+        .filter(linted)
         .flat_map_iter(|located| {
             let mut out = Vec::new();
-            let ignored = ignored_by_annotation(located, rules, &mut out);
+            let ignored = ignored_by_annotation(&project, located, rules, &mut out);
             out.extend(
                 rules
                     .evaluate(&project, located)
                     .into_iter()
                     .filter(|f| !ignored.iter().any(|id| **id == *f.rule)),
             );
+            // A build of a linted kustomization reports what it deploys wherever its lines
+            // are; a build read for context reports only lines in the linted files.
+            out.retain(|f| located.file.reported || project.reports(f.origin.file));
             out
         })
         .collect();
     findings.extend(object_findings);
-    let by_path: HashMap<&str, &FileSuppressions> = reported
-        .iter()
-        .map(|f| f.source.path.as_str())
-        .zip(&suppressions)
-        .collect();
     findings.retain(|f| {
-        by_path
-            .get(f.file.path.as_str())
-            .is_none_or(|s| s.allows(f))
+        suppressions[f.origin.file.0 as usize].allows(f, &files[f.origin.file.0 as usize].source)
     });
-    findings.par_sort_by(|a, b| a.order(b));
-    // The same rule on the same bytes in two environments is one problem to fix.
-    findings.dedup_by(|a, b| a.rule == b.rule && a.file.path == b.file.path && a.span == b.span);
+    let objects = project.objects.iter().filter(linted).count();
+    drop(project);
+    let mut sources = Sources::default();
+    for file in &files {
+        sources.add(Arc::clone(&file.source));
+    }
+    findings.par_sort_by(|a, b| a.order(b, &sources));
+    merge_environments(&mut findings);
     let outcome = Outcome {
         findings,
-        files: reported.len(),
-        objects: project.objects.iter().filter(|l| l.file.reported).count(),
+        sources,
+        files: files.iter().filter(|f| f.reported).count(),
+        objects,
     };
-    drop(reported);
     // The trees are most of the run's memory; free them on every core rather than one.
-    drop(project);
+    built.into_par_iter().for_each(drop);
     files.into_par_iter().for_each(drop);
     outcome
+}
+
+/// The same rule on the same bytes in two environments is one problem to fix: one finding,
+/// naming every environment that has it.
+fn merge_environments(findings: &mut Vec<Finding>) {
+    findings.dedup_by(|later, kept| {
+        let same = later.rule == kept.rule && later.origin == kept.origin;
+        if same {
+            for env in later.envs.drain(..) {
+                if !kept.envs.contains(&env) {
+                    kept.envs.push(env);
+                }
+            }
+        }
+        same
+    });
+    for finding in findings.iter_mut() {
+        finding.envs.sort();
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::yaml::SourceFile;
+use crate::source::{Origin, Sources};
 
 /// How bad a finding is; ordered so that `Error` is the greatest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -35,10 +35,11 @@ pub struct ObjectRef {
     pub namespace: Option<String>,
 }
 
-/// A second place in the same file that explains the finding.
+/// A second place, in this file or another, that explains the finding: the first of two
+/// duplicate keys, the base line a patch overrode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {
-    pub span: Range<usize>,
+    pub origin: Origin,
     pub message: String,
 }
 
@@ -49,25 +50,33 @@ pub struct Finding {
     pub message: String,
     pub help: Option<String>,
     pub url: Option<String>,
-    pub file: Arc<SourceFile>,
-    /// Byte range in `file.text`; empty for a point such as the end of a broken document.
-    pub span: Range<usize>,
+    /// The bytes the finding is about, in the file the user edits; empty for a point such as
+    /// the end of a broken document.
+    pub origin: Origin,
     pub related: Vec<Related>,
     pub object: Option<ObjectRef>,
+    /// The environments whose builds share this finding, when it is about a file that more
+    /// than one environment deploys (a base both overlays include); empty otherwise.
+    pub envs: Vec<Arc<str>>,
 }
 
 impl Finding {
-    /// The order of every output: file, position, rule, then message so ties stay stable.
-    pub fn order(&self, other: &Finding) -> Ordering {
+    pub fn span(&self) -> Range<usize> {
+        self.origin.range()
+    }
+
+    /// The order of every output: file path, position, rule, then message so ties stay
+    /// stable. File ids never decide it, so the order files were read in never shows.
+    pub fn order(&self, other: &Finding, sources: &Sources) -> Ordering {
         (
-            self.file.path.as_str(),
-            self.span.start,
+            sources[self.origin.file].path.as_str(),
+            self.origin.start,
             &*self.rule,
             &self.message,
         )
             .cmp(&(
-                other.file.path.as_str(),
-                other.span.start,
+                sources[other.origin.file].path.as_str(),
+                other.origin.start,
                 &*other.rule,
                 &other.message,
             ))

@@ -11,4 +11,5 @@ pub mod finding;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod source;
 pub mod yaml;

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::yaml::SourceFile;
+use crate::source::{Encoding, SourceFile};
 
 /// Larger files are not manifests anyone edits by hand; reading them would only cost memory.
 pub const MAX_FILE_BYTES_READ: usize = 32 * 1024 * 1024;
@@ -41,7 +41,7 @@ pub fn read_text(display: &str, bytes: &[u8]) -> Loaded {
     }
     if let Some(text) = utf16(bytes) {
         return Loaded {
-            source: SourceFile::new(display, text),
+            source: SourceFile::with_encoding(display, text, Encoding::Utf16),
             problem: None,
         };
     }
@@ -90,7 +90,8 @@ fn utf16(bytes: &[u8]) -> Option<String> {
         [0xFE, 0xFF, ..] => false,
         _ => return None,
     };
-    let units = bytes[2..].chunks_exact(2).map(|pair| {
+    // The byte-order mark is decoded with the rest: it stays in the text, one unit as on disk.
+    let units = bytes.chunks_exact(2).map(|pair| {
         let pair = [pair[0], pair[1]];
         if little {
             u16::from_le_bytes(pair)
@@ -136,7 +137,11 @@ mod tests {
             .collect();
         let loaded = read_text("a.yaml", &bytes);
         assert!(loaded.problem.is_none());
-        assert_eq!(&*loaded.source.text, "a: 1");
+        assert_eq!(&*loaded.source.text, "\u{feff}a: 1");
+        assert_eq!(
+            loaded.source.disk_offset(loaded.source.text.len()),
+            bytes.len()
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! environments its file deploys to, with the cross-object indexes rules follow.
 
 pub mod image;
+pub mod kustomize;
 mod object;
 
 use std::collections::HashMap;
@@ -10,7 +11,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::config::Env;
-use crate::yaml::{SourceFile, Stream};
+use crate::source::FileId;
+use crate::yaml::{Document, SourceFile, Stream};
 
 pub use object::{
     CONTAINER_GROUPS, Container, ImageUse, Object, PodSpec, PodSpecPaths, objects_of,
@@ -30,6 +32,10 @@ pub enum InputKind {
 /// One input after reading and parsing: the unit the rest of the pipeline shares.
 #[derive(Debug)]
 pub struct ParsedFile {
+    /// The file's id in its run: its index in the run's list of files.
+    pub id: FileId,
+    /// Where the file was read from; `None` for standard input and unreadable paths.
+    pub path: Option<std::path::PathBuf>,
     pub source: Arc<SourceFile>,
     pub stream: Stream,
     pub kind: InputKind,
@@ -39,11 +45,25 @@ pub struct ParsedFile {
     pub reported: bool,
 }
 
-/// An object together with the file it was read from.
+/// An object together with where it was read or built, and where it deploys.
 #[derive(Debug)]
 pub struct Located<'a> {
+    /// The file the object was read from; for a built object, the kustomization that built it.
     pub file: &'a ParsedFile,
     pub object: Object<'a>,
+    /// The environments the object deploys to (none: a file no environment names).
+    pub envs: &'a [Arc<Env>],
+    /// Built by a kustomization (`file`) from other files, rather than read from `file`.
+    pub built: bool,
+}
+
+/// Documents built from other files (a Kustomize overlay), deployed to `envs`.
+#[derive(Debug)]
+pub struct Built {
+    /// The kustomization that built them.
+    pub file: FileId,
+    pub documents: Vec<Document>,
+    pub envs: Vec<Arc<Env>>,
 }
 
 impl Located<'_> {
@@ -57,6 +77,8 @@ impl Located<'_> {
 
 /// Every object of the run, and indexes for rules that follow references between objects.
 pub struct Project<'a> {
+    /// Every file of the run, indexed by id.
+    pub files: &'a [ParsedFile],
     pub objects: Vec<Located<'a>>,
     /// Pull secrets of each ServiceAccount: by name, then namespace (empty when neither the
     /// object nor its environment sets one).
@@ -64,18 +86,43 @@ pub struct Project<'a> {
 }
 
 impl<'a> Project<'a> {
-    pub fn build(files: &'a [ParsedFile], pod_paths: &PodSpecPaths) -> Self {
-        let objects: Vec<Located<'a>> = files
+    /// `files` are indexed by their ids. Objects of files in `consumed` (read by a build that
+    /// deploys them) are linted in their builds only.
+    pub fn build(
+        files: &'a [ParsedFile],
+        builds: &'a [Built],
+        consumed: &std::collections::HashSet<FileId>,
+        pod_paths: &PodSpecPaths,
+    ) -> Self {
+        let mut objects: Vec<Located<'a>> = files
             .par_iter()
-            .filter(|file| file.kind == InputKind::Manifest)
+            .filter(|file| file.kind == InputKind::Manifest && !consumed.contains(&file.id))
             .flat_map_iter(|file| {
                 file.stream
                     .documents
                     .iter()
                     .flat_map(move |doc| objects_of(doc, pod_paths))
-                    .map(move |object| Located { file, object })
+                    .map(move |object| Located {
+                        file,
+                        object,
+                        envs: &file.envs,
+                        built: false,
+                    })
             })
             .collect();
+        objects.par_extend(builds.par_iter().flat_map_iter(|built| {
+            let file = &files[built.file.0 as usize];
+            built
+                .documents
+                .iter()
+                .flat_map(move |doc| objects_of(doc, pod_paths))
+                .map(move |object| Located {
+                    file,
+                    object,
+                    envs: &built.envs,
+                    built: true,
+                })
+        }));
         let mut service_accounts: HashMap<&'a str, Vec<(&'a str, Vec<&'a str>)>> = HashMap::new();
         for located in objects.iter().filter(|l| l.object.kind == "ServiceAccount") {
             let Some(name) = located.object.name else {
@@ -91,9 +138,8 @@ impl<'a> Project<'a> {
                 .collect();
             let namespaces: Vec<&str> = match located.object.namespace {
                 Some(ns) => vec![ns],
-                None if located.file.envs.is_empty() => vec![""],
+                None if located.envs.is_empty() => vec![""],
                 None => located
-                    .file
                     .envs
                     .iter()
                     .map(|env| env.spec.namespace.as_deref().unwrap_or(""))
@@ -107,9 +153,20 @@ impl<'a> Project<'a> {
             }
         }
         Project {
+            files,
             objects,
             service_accounts,
         }
+    }
+
+    /// The text of a file of the run, by id.
+    pub fn source_text(&self, file: FileId) -> Option<&'a str> {
+        self.files.get(file.0 as usize).map(|f| &*f.source.text)
+    }
+
+    /// Whether findings in a file are reported (it was linted, not only read for context).
+    pub fn reports(&self, file: FileId) -> bool {
+        self.files.get(file.0 as usize).is_some_and(|f| f.reported)
     }
 
     /// The pull secrets a ServiceAccount in the linted tree lends its pods, if it is there.

@@ -10,29 +10,36 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::finding::{Finding, Severity};
+use crate::source::Sources;
 
 /// Rows of the step summary; GitHub caps a summary at 1 MiB and nobody reads row 501.
 const SUMMARY_ROWS: usize = 500;
 
 /// One command per finding, then the summary line as plain log text.
-pub fn write(findings: &[Finding], summary: &str, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    findings: &[Finding],
+    sources: &Sources,
+    summary: &str,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for finding in findings {
-        writeln!(out, "{}", command(finding))?;
+        writeln!(out, "{}", command(finding, sources))?;
     }
     writeln!(out, "{summary}")
 }
 
 /// `::error file=PATH,line=L,col=C,endLine=EL,endColumn=EC,title=RULE::MESSAGE`.
-fn command(finding: &Finding) -> String {
+fn command(finding: &Finding, sources: &Sources) -> String {
     let name = match finding.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Info => "notice",
     };
-    let start = finding.file.position(finding.span.start);
-    let end = finding.file.position(finding.span.end);
+    let file = &sources[finding.origin.file];
+    let start = file.position(finding.span().start);
+    let end = file.position(finding.span().end);
     let mut properties = vec![
-        ("file", finding.file.path.clone()),
+        ("file", file.path.clone()),
         ("line", start.line.to_string()),
     ];
     // Annotations only take columns on a single line; GitHub drops or rejects the rest.
@@ -73,27 +80,33 @@ fn escape_property(text: &str) -> String {
 }
 
 /// Appends the Markdown summary to `$GITHUB_STEP_SUMMARY`, as every step of a job shares it.
-pub fn append_step_summary(path: &Path, findings: &[Finding], summary: &str) -> io::Result<()> {
+pub fn append_step_summary(
+    path: &Path,
+    findings: &[Finding],
+    sources: &Sources,
+    summary: &str,
+) -> io::Result<()> {
     let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-    file.write_all(step_summary(findings, summary).as_bytes())
+    file.write_all(step_summary(findings, sources, summary).as_bytes())
 }
 
 /// A heading, the summary line and a table of the first [`SUMMARY_ROWS`] findings.
-fn step_summary(findings: &[Finding], summary: &str) -> String {
+fn step_summary(findings: &[Finding], sources: &Sources, summary: &str) -> String {
     let mut text = format!("## kubelint\n\n{summary}\n\n");
     if findings.is_empty() {
         return text;
     }
     text.push_str("| Severity | Rule | Location | Message |\n|---|---|---|---|\n");
     for finding in findings.iter().take(SUMMARY_ROWS) {
-        let at = finding.file.position(finding.span.start);
+        let file = &sources[finding.origin.file];
+        let at = file.position(finding.span().start);
         // Writing to a String cannot fail.
         let _ = writeln!(
             text,
             "| {} | {} | {}:{}:{} | {} |",
             finding.severity.as_str(),
             cell(&finding.rule),
-            cell(&finding.file.path),
+            cell(&file.path),
             at.line,
             at.column,
             cell(&finding.message)
@@ -116,7 +129,7 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::finding;
+    use crate::report::fixture::{finding, sources};
 
     #[test]
     fn data_escapes_percent_and_line_breaks_only() {
@@ -133,7 +146,7 @@ mod tests {
         let mut f = finding("k8s/a,b.yaml", "a: 1\nimage: redis\n", 12..17);
         f.help = Some("use a mirror: 50% faster".into());
         assert_eq!(
-            command(&f),
+            command(&f, &sources()),
             "::error file=k8s/a%2Cb.yaml,line=2,col=8,endLine=2,endColumn=13,title=yaml-syntax\
              ::the file is not valid YAML%0Ahelp: use a mirror: 50%25 faster"
         );
@@ -143,16 +156,16 @@ mod tests {
     fn warnings_and_infos_use_their_own_commands() {
         let mut f = finding("a.yaml", "a: 1\n", 0..1);
         f.severity = Severity::Warning;
-        assert!(command(&f).starts_with("::warning "));
+        assert!(command(&f, &sources()).starts_with("::warning "));
         f.severity = Severity::Info;
-        assert!(command(&f).starts_with("::notice "));
+        assert!(command(&f, &sources()).starts_with("::notice "));
     }
 
     #[test]
     fn a_span_over_several_lines_has_no_columns() {
         let f = finding("a.yaml", "a:\n  b: 1\n", 0..9);
         assert_eq!(
-            command(&f),
+            command(&f, &sources()),
             "::error file=a.yaml,line=1,endLine=2,title=yaml-syntax::the file is not valid YAML"
         );
     }
@@ -162,7 +175,7 @@ mod tests {
         let mut f = finding("a.yaml", "a: 1\n", 0..1);
         f.message = "`a|b`\nnext".into();
         assert_eq!(
-            step_summary(&[f], "1 error"),
+            step_summary(&[f], &sources(), "1 error"),
             "## kubelint\n\n1 error\n\n\
              | Severity | Rule | Location | Message |\n|---|---|---|---|\n\
              | error | yaml-syntax | a.yaml:1:1 | `a\\|b` next |\n\n"
@@ -172,14 +185,17 @@ mod tests {
     #[test]
     fn the_summary_table_is_capped() {
         let findings = vec![finding("a.yaml", "a: 1\n", 0..1); SUMMARY_ROWS + 3];
-        let text = step_summary(&findings, "many");
+        let text = step_summary(&findings, &sources(), "many");
         assert_eq!(text.matches("| error |").count(), SUMMARY_ROWS);
         assert!(text.ends_with("\n… and 3 more\n\n"));
     }
 
     #[test]
     fn no_findings_means_no_table() {
-        assert_eq!(step_summary(&[], "0 errors"), "## kubelint\n\n0 errors\n\n");
+        assert_eq!(
+            step_summary(&[], &sources(), "0 errors"),
+            "## kubelint\n\n0 errors\n\n"
+        );
     }
 
     #[test]
@@ -187,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("summary.md");
         std::fs::write(&path, "earlier step\n").unwrap();
-        append_step_summary(&path, &[], "0 errors").unwrap();
+        append_step_summary(&path, &[], &sources(), "0 errors").unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, "earlier step\n## kubelint\n\n0 errors\n\n");
     }

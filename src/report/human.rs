@@ -9,7 +9,7 @@ use miette::{
 };
 
 use crate::finding::{Finding, Severity};
-use crate::yaml::SourceFile;
+use crate::source::{SourceFile, Sources};
 
 /// miette reads snippets through the file's own line index instead of rescanning the text.
 struct Snippet<'f>(&'f SourceFile);
@@ -44,6 +44,9 @@ impl SourceCode for Snippet<'_> {
 
 struct Human<'f> {
     finding: &'f Finding,
+    /// Labels of related locations in the finding's own file; those elsewhere are listed
+    /// after the snippet, each at its own path and position.
+    related_here: Vec<&'f crate::finding::Related>,
     /// `None` when the file holds control characters: printing them raw could drive the
     /// terminal (escape sequences), so such files get positions without snippets.
     snippet: Option<Snippet<'f>>,
@@ -97,13 +100,12 @@ impl Diagnostic for Human<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let main = LabeledSpan::new_primary_with_span(
             Some(self.finding.rule.to_string()),
-            self.finding.span.clone(),
+            self.finding.span(),
         );
         let related = self
-            .finding
-            .related
+            .related_here
             .iter()
-            .map(|r| LabeledSpan::new_with_span(Some(r.message.clone()), r.span.clone()));
+            .map(|r| LabeledSpan::new_with_span(Some(r.message.clone()), r.origin.range()));
         Some(Box::new(std::iter::once(main).chain(related)))
     }
 }
@@ -111,6 +113,7 @@ impl Diagnostic for Human<'_> {
 /// Writes each finding as a snippet, then the summary line.
 pub fn write(
     findings: &[Finding],
+    sources: &Sources,
     summary: &str,
     color: bool,
     out: &mut dyn Write,
@@ -125,30 +128,50 @@ pub fn write(
         .with_width(100);
     let mut shown: Option<(&str, bool)> = None;
     for finding in findings {
-        let position = finding.file.position(finding.span.start);
+        let file = &sources[finding.origin.file];
+        let position = file.position(finding.span().start);
         // Findings come sorted by file, so each file is scanned once.
         let printable = match shown {
-            Some((path, printable)) if path == finding.file.path => printable,
+            Some((path, printable)) if path == file.path => printable,
             _ => {
-                let printable = !has_control_characters(&finding.file.text);
-                shown = Some((&finding.file.path, printable));
+                let printable = !has_control_characters(&file.text);
+                shown = Some((&file.path, printable));
                 printable
             }
         };
+        let (related_here, elsewhere): (Vec<_>, Vec<_>) = finding
+            .related
+            .iter()
+            .partition(|r| r.origin.file == finding.origin.file);
         let diagnostic = Human {
             finding,
-            snippet: printable.then_some(Snippet(&finding.file)),
+            related_here,
+            snippet: printable.then_some(Snippet(file)),
         };
         let mut text = String::new();
         if handler.render_report(&mut text, &diagnostic).is_err() {
             text = format!("{}: {}\n", finding.rule, finding.message);
         }
+        let envs = if finding.envs.len() > 1 {
+            format!(" (in {})", finding.envs.join(", "))
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{}:{}:{}",
-            finding.file.path, position.line, position.column
+            "{}:{}:{}{envs}",
+            file.path, position.line, position.column
         )?;
         writeln!(out, "{text}")?;
+        for related in elsewhere {
+            let other = &sources[related.origin.file];
+            let at = other.position(related.origin.range().start);
+            writeln!(
+                out,
+                "  related: {}:{}:{}: {}\n",
+                other.path, at.line, at.column, related.message
+            )?;
+        }
     }
     writeln!(out, "{summary}")
 }

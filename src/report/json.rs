@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::finding::Finding;
+use crate::source::Sources;
 
 #[derive(Serialize)]
 struct JsonFinding<'f> {
@@ -21,6 +22,9 @@ struct JsonFinding<'f> {
     offset: usize,
     length: usize,
     object: Option<JsonObject<'f>>,
+    /// The environments the finding holds in: more than one for a base line that two
+    /// overlays deploy; none for a file no environment names.
+    environments: Vec<&'f str>,
 }
 
 #[derive(Serialize)]
@@ -30,30 +34,34 @@ struct JsonObject<'f> {
     namespace: Option<&'f str>,
 }
 
-pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io::Result<()> {
     let list: Vec<JsonFinding<'_>> = findings
         .iter()
         .map(|f| {
-            let start = f.file.position(f.span.start);
-            let end = f.file.position(f.span.end);
+            let file = &sources[f.origin.file];
+            let span = f.span();
+            let start = file.position(span.start);
+            let end = file.position(span.end);
             JsonFinding {
                 rule: &f.rule,
                 severity: f.severity.as_str(),
                 message: &f.message,
                 help: f.help.as_deref(),
                 url: f.url.as_deref(),
-                file: &f.file.path,
+                file: &file.path,
                 line: start.line,
                 column: start.column,
                 end_line: end.line,
                 end_column: end.column,
-                offset: f.span.start,
-                length: f.span.len(),
+                // Offsets in the file's bytes on disk, whatever its encoding.
+                offset: file.disk_offset(span.start),
+                length: file.disk_offset(span.end) - file.disk_offset(span.start),
                 object: f.object.as_ref().map(|o| JsonObject {
                     kind: &o.kind,
                     name: o.name.as_deref(),
                     namespace: o.namespace.as_deref(),
                 }),
+                environments: f.envs.iter().map(|e| &**e).collect(),
             }
         })
         .collect();

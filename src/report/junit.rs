@@ -14,9 +14,15 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 
 use crate::finding::Finding;
+use crate::source::Sources;
 
 /// Writes the report; `files` is how many files were linted, for the clean run's test name.
-pub fn write(findings: &[Finding], files: usize, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    findings: &[Finding],
+    sources: &Sources,
+    files: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut xml = Writer::new_with_indent(&mut *out, b' ', 2);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let tests = findings.len().max(1).to_string();
@@ -43,11 +49,11 @@ pub fn write(findings: &[Finding], files: usize, out: &mut dyn Write) -> io::Res
         xml.write_event(Event::End(BytesEnd::new("testsuite")))?;
     }
     // Findings arrive ordered by file, so each file's findings are one run.
-    for file in findings.chunk_by(|a, b| a.file.path == b.file.path) {
-        let path = &file[0].file.path;
-        start_suite(&mut xml, path, file.len(), file.len())?;
+    let path = |f: &Finding| sources[f.origin.file].path.as_str();
+    for file in findings.chunk_by(|a, b| path(a) == path(b)) {
+        start_suite(&mut xml, path(&file[0]), file.len(), file.len())?;
         for finding in file {
-            write_case(&mut xml, finding)?;
+            write_case(&mut xml, finding, sources)?;
         }
         xml.write_event(Event::End(BytesEnd::new("testsuite")))?;
     }
@@ -74,9 +80,14 @@ fn start_suite<W: Write>(
     )))
 }
 
-fn write_case<W: Write>(xml: &mut Writer<W>, finding: &Finding) -> io::Result<()> {
-    let path = &finding.file.path;
-    let at = finding.file.position(finding.span.start);
+fn write_case<W: Write>(
+    xml: &mut Writer<W>,
+    finding: &Finding,
+    sources: &Sources,
+) -> io::Result<()> {
+    let file = &sources[finding.origin.file];
+    let path = &file.path;
+    let at = file.position(finding.span().start);
     xml.write_event(Event::Start(element(
         "testcase",
         &[("name", &finding.rule), ("classname", path), ("file", path)],
@@ -136,11 +147,11 @@ mod tests {
 
     use super::*;
     use crate::finding::Severity;
-    use crate::report::fixture::finding;
+    use crate::report::fixture::{finding, sources};
 
     fn report(findings: &[Finding]) -> String {
         let mut out = Vec::new();
-        write(findings, 3, &mut out).unwrap();
+        write(findings, &sources(), 3, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 

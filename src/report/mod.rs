@@ -81,7 +81,7 @@ pub fn summary(outcome: &Outcome) -> String {
     let mut files: Vec<&str> = outcome
         .findings
         .iter()
-        .map(|f| f.file.path.as_str())
+        .map(|f| outcome.sources[f.origin.file].path.as_str())
         .collect();
     files.dedup();
     let mut parts = vec![
@@ -110,15 +110,22 @@ pub fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let findings = &outcome.findings;
+    let sources = &outcome.sources;
     match format {
-        Format::Human => human::write(findings, &summary(outcome), context.color, out),
-        Format::Json => json::write(findings, out),
-        Format::Sarif => sarif::write(findings, context.rules, context.root.as_deref(), out),
+        Format::Human => human::write(findings, sources, &summary(outcome), context.color, out),
+        Format::Json => json::write(findings, sources, out),
+        Format::Sarif => sarif::write(
+            findings,
+            sources,
+            context.rules,
+            context.root.as_deref(),
+            out,
+        ),
         Format::Github => {
             let summary = summary(outcome);
-            github::write(findings, &summary, out)?;
+            github::write(findings, sources, &summary, out)?;
             if let Some(path) = &context.step_summary
-                && let Err(error) = github::append_step_summary(path, findings, &summary)
+                && let Err(error) = github::append_step_summary(path, findings, sources, &summary)
             {
                 eprintln!(
                     "kubelint: warning: cannot write the step summary {}: {error}",
@@ -127,13 +134,14 @@ pub fn write(
             }
             Ok(())
         }
-        Format::Junit => junit::write(findings, outcome.files, out),
+        Format::Junit => junit::write(findings, sources, outcome.files, out),
     }
 }
 
 /// Findings and rules for the reporters' unit tests.
 #[cfg(test)]
 pub(crate) mod fixture {
+    use std::cell::RefCell;
     use std::ops::Range;
     use std::path::PathBuf;
     use std::sync::Arc;
@@ -141,7 +149,17 @@ pub(crate) mod fixture {
     use crate::config::Config;
     use crate::finding::{Finding, Severity};
     use crate::rules::{RuleSet, ids};
-    use crate::yaml::SourceFile;
+    use crate::source::{Origin, SourceFile, Sources};
+
+    thread_local! {
+        /// The files of this test's findings; each test runs on a thread of its own.
+        static SOURCES: RefCell<Sources> = RefCell::default();
+    }
+
+    /// The files every `finding` of this test so far was made in.
+    pub fn sources() -> Sources {
+        SOURCES.with(|s| s.borrow().clone())
+    }
 
     /// The built-in rules, as a run without a config has them.
     pub fn rules() -> RuleSet {
@@ -150,16 +168,18 @@ pub(crate) mod fixture {
 
     /// A `yaml-syntax` error at `span` of a file holding `text`.
     pub fn finding(path: &str, text: &str, span: Range<usize>) -> Finding {
+        let file = Arc::new(SourceFile::new(path, text));
+        let id = SOURCES.with(|s| s.borrow_mut().add(file));
         Finding {
             rule: ids::YAML_SYNTAX.into(),
             severity: Severity::Error,
             message: "the file is not valid YAML".into(),
             help: None,
             url: None,
-            file: Arc::new(SourceFile::new(path, text)),
-            span,
+            origin: Origin::new(id, span),
             related: Vec::new(),
             object: None,
+            envs: Vec::new(),
         }
     }
 }

@@ -20,7 +20,7 @@ use serde_sarif::sarif::{
 
 use crate::finding::{Finding, Severity};
 use crate::rules::{Rule, RuleSet};
-use crate::yaml::SourceFile;
+use crate::source::{Origin, Sources};
 
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -30,16 +30,17 @@ const SRCROOT: &str = "%SRCROOT%";
 /// Writes one SARIF log with one run. `root` is the folder finding paths are relative to.
 pub fn write(
     findings: &[Finding],
+    sources: &Sources,
     rules: &RuleSet,
     root: Option<&Path>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &log(findings, rules, root))
+    serde_json::to_writer_pretty(&mut *out, &log(findings, sources, rules, root))
         .map_err(io::Error::other)?;
     writeln!(out)
 }
 
-fn log(findings: &[Finding], rules: &RuleSet, root: Option<&Path>) -> Sarif {
+fn log(findings: &[Finding], sources: &Sources, rules: &RuleSet, root: Option<&Path>) -> Sarif {
     let index: HashMap<&str, usize> = rules
         .rules()
         .iter()
@@ -54,7 +55,7 @@ fn log(findings: &[Finding], rules: &RuleSet, root: Option<&Path>) -> Sarif {
         .build();
     let results: Vec<SarifResult> = findings
         .iter()
-        .map(|f| result(f, index.get(&*f.rule).copied()))
+        .map(|f| result(f, sources, index.get(&*f.rule).copied()))
         .collect();
     let mut run = Run::builder()
         .tool(driver)
@@ -111,7 +112,7 @@ fn level(severity: Severity) -> ResultLevel {
     }
 }
 
-fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult {
+fn result(finding: &Finding, sources: &Sources, rule_index: Option<usize>) -> SarifResult {
     // The finding's own help names the fix for this occurrence; the rule's help is generic.
     let message = match &finding.help {
         Some(help) => format!("{}\nhelp: {help}", finding.message),
@@ -121,12 +122,12 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult {
         .rule_id(finding.rule.to_string())
         .level(level(finding.severity))
         .message(Message::builder().text(message).build())
-        .locations(vec![location(&finding.file, &finding.span)])
+        .locations(vec![location(sources, finding.origin)])
         .build();
     result.rule_index = rule_index.map(int);
     if !finding.related.is_empty() {
         let related = finding.related.iter().enumerate().map(|(i, related)| {
-            let mut at = location(&finding.file, &related.span);
+            let mut at = location(sources, related.origin);
             at.id = Some(int(i + 1));
             at.message = Some(Message::builder().text(related.message.as_str()).build());
             at
@@ -136,9 +137,10 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult {
     result
 }
 
-fn location(file: &SourceFile, span: &std::ops::Range<usize>) -> Location {
-    let start = file.position(span.start);
-    let end = file.position(span.end);
+fn location(sources: &Sources, origin: Origin) -> Location {
+    let file = &sources[origin.file];
+    let start = file.position(origin.range().start);
+    let end = file.position(origin.range().end);
     let region = Region::builder()
         .start_line(int(start.line))
         .start_column(int(start.column))
@@ -218,7 +220,8 @@ mod tests {
 
     fn log_json(findings: &[Finding], root: Option<&Path>) -> serde_json::Value {
         let mut out = Vec::new();
-        write(findings, &rules(), root, &mut out).unwrap();
+        let sources = crate::report::fixture::sources();
+        write(findings, &sources, &rules(), root, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
@@ -301,7 +304,7 @@ mod tests {
     fn related_spans_become_related_locations_with_their_message() {
         let mut f = finding("a.yaml", "a: 1\na: 2\n", 5..6);
         f.related.push(crate::finding::Related {
-            span: 0..1,
+            origin: crate::source::Origin::new(f.origin.file, 0..1),
             message: "first defined here".into(),
         });
         let log = log_json(&[f], None);

@@ -47,7 +47,7 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
         let config = Config::for_case(case.env.clone());
         let outcome = check_text(text.as_bytes(), Path::new("case.yaml"), &config, rules);
         let position = |f: &crate::finding::Finding| {
-            let p = f.file.position(f.span.start);
+            let p = outcome.sources[f.origin.file].position(f.span().start);
             format!("{}:{}", p.line, p.column)
         };
         let found: Vec<String> = outcome

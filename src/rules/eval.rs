@@ -1,11 +1,11 @@
 //! Evaluating compiled rules over one object, in every environment its file deploys to.
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Env;
 use crate::finding::{Finding, ObjectRef};
 use crate::model::{ImageUse, Located, Project};
+use crate::source::Origin;
 use crate::yaml::Node;
 
 use super::facts::{Fact, Scope, Step};
@@ -16,11 +16,11 @@ impl RuleSet {
     /// same rule on the same bytes) are the caller's to merge.
     pub fn evaluate<'a>(&self, project: &Project<'a>, located: &Located<'a>) -> Vec<Finding> {
         let mut out = Vec::new();
-        self.check_image_references(located, &mut out);
-        let envs: Vec<Option<&Env>> = if located.file.envs.is_empty() {
+        self.check_image_references(project, located, &mut out);
+        let envs: Vec<Option<&Env>> = if located.envs.is_empty() {
             vec![None]
         } else {
-            located.file.envs.iter().map(|e| Some(&**e)).collect()
+            located.envs.iter().map(|e| Some(&**e)).collect()
         };
         for env in envs {
             for rule in self
@@ -34,25 +34,25 @@ impl RuleSet {
         out
     }
 
-    fn check_image_references(&self, located: &Located<'_>, out: &mut Vec<Finding>) {
+    fn check_image_references(
+        &self,
+        project: &Project<'_>,
+        located: &Located<'_>,
+        out: &mut Vec<Finding>,
+    ) {
         let Some(pod) = &located.object.pod else {
             return;
         };
         for image in pod.containers.iter().filter_map(|c| c.image.as_ref()) {
             if let Err(problem) = &image.parsed {
-                let span = reference_span(&located.file.source.text, image, problem.offset);
+                let origin = reference_origin(project, image, problem.offset);
                 let message = format!("invalid image reference `{}`: {problem}", image.text);
                 out.extend(
-                    self.builtin_finding(
-                        ids::INVALID_IMAGE_REFERENCE,
-                        &located.file.source,
-                        span,
-                        message,
-                    )
-                    .map(|f| Finding {
-                        object: Some(object_ref(located, None)),
-                        ..f
-                    }),
+                    self.builtin_finding(ids::INVALID_IMAGE_REFERENCE, origin, message)
+                        .map(|f| Finding {
+                            object: Some(object_ref(located, None)),
+                            ..f
+                        }),
                 );
             }
         }
@@ -60,19 +60,28 @@ impl RuleSet {
 }
 
 /// From the offending character to the end of the value; the whole node when the scalar's
-/// source text is not the value itself (escapes, block scalars).
-fn reference_span(text: &str, image: &ImageUse<'_>, offset: usize) -> Range<usize> {
-    let node = image.node.span();
-    let source = &text[node.clone()];
+/// source text is not the value itself (escapes, block scalars, a value a build set).
+fn reference_origin(project: &Project<'_>, image: &ImageUse<'_>, offset: usize) -> Origin {
+    let origin = image.node.origin();
+    let node = origin.range();
+    let Some(source) = project
+        .source_text(origin.file)
+        .and_then(|t| t.get(node.clone()))
+    else {
+        return origin;
+    };
     let inner_start = if source == image.text {
         node.start
     } else if source.len() >= 2 && &source[1..source.len() - 1] == image.text {
         node.start + 1
     } else {
-        return node;
+        return origin;
     };
     let start = inner_start + offset.min(image.text.len());
-    start..(inner_start + image.text.len()).max(start)
+    Origin::new(
+        origin.file,
+        start..(inner_start + image.text.len()).max(start),
+    )
 }
 
 fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
@@ -131,7 +140,7 @@ impl Rule {
             if clause.condition.as_ref().is_some_and(|c| !c.holds(scope)) {
                 continue;
             }
-            let Some(span) = clause.span(scope) else {
+            let Some(origin) = clause.origin(scope) else {
                 continue;
             };
             out.push(Finding {
@@ -140,10 +149,14 @@ impl Rule {
                 message: clause.message.render(scope),
                 help: clause.help.as_ref().map(|h| h.render(scope)),
                 url: Some(self.url.clone()),
-                file: Arc::clone(&scope.located.file.source),
-                span,
+                origin,
                 related: Vec::new(),
                 object: Some(object_ref(scope.located, scope.env)),
+                envs: scope
+                    .env
+                    .map(|e| Arc::from(e.name.as_str()))
+                    .into_iter()
+                    .collect(),
             });
             // The first clause that fires speaks for the rule on this subject.
             return;
@@ -153,13 +166,13 @@ impl Rule {
 
 impl CompiledClause {
     /// The bytes the finding points at: the `at` node (or its key), else the subject itself.
-    fn span(&self, scope: &Scope<'_, '_>) -> Option<Range<usize>> {
+    fn origin(&self, scope: &Scope<'_, '_>) -> Option<Origin> {
         let node = match &self.at {
             Some(fact) if self.at_key => key_of(fact, scope),
             Some(fact) => fact.node(scope),
             None => default_node(scope),
         };
-        node.map(|n| n.span())
+        node.map(|n| n.origin())
     }
 }
 

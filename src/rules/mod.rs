@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
 use crate::finding::{Finding, Severity};
-use crate::yaml::SourceFile;
+use crate::source::{Origin, SourceFile};
 
 pub use schema::{Case, Subject};
 
@@ -141,13 +141,7 @@ impl RuleSet {
     }
 
     /// A finding of a code-checked rule, or `None` when the config disabled it.
-    pub fn builtin_finding(
-        &self,
-        id: &str,
-        file: &Arc<SourceFile>,
-        span: std::ops::Range<usize>,
-        message: String,
-    ) -> Option<Finding> {
+    pub fn builtin_finding(&self, id: &str, origin: Origin, message: String) -> Option<Finding> {
         let rule = self.get(id)?;
         Some(Finding {
             rule: Arc::clone(&rule.id),
@@ -155,10 +149,10 @@ impl RuleSet {
             message,
             help: None,
             url: Some(rule.url.clone()),
-            file: Arc::clone(file),
-            span,
+            origin,
             related: Vec::new(),
             object: None,
+            envs: Vec::new(),
         })
     }
 }

@@ -4,10 +4,10 @@
 //! a finding, so a typo cannot silently disable nothing.
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use crate::finding::Finding;
-use crate::model::{Located, ParsedFile};
+use crate::model::{Located, ParsedFile, Project};
+use crate::source::{FileId, Origin, SourceFile};
 
 use super::{RuleSet, ids};
 
@@ -59,13 +59,14 @@ impl FileSuppressions {
         found
     }
 
-    pub fn allows(&self, finding: &Finding) -> bool {
+    /// Whether a finding in `source`, the file these suppressions were read from, stands.
+    pub fn allows(&self, finding: &Finding, source: &SourceFile) -> bool {
         let matches =
             |target: &Option<String>| target.as_deref().is_none_or(|id| id == &*finding.rule);
         if self.whole_file.iter().any(matches) {
             return false;
         }
-        let line = finding.file.line_index(finding.span.start);
+        let line = source.line_index(finding.origin.start as usize);
         !self
             .lines
             .iter()
@@ -93,7 +94,7 @@ fn rule_ids(
         if rules.is_known(word) {
             ids.push(word.to_string());
         } else {
-            report_unknown(word, at..at + word.len(), &file.source, rules, out);
+            report_unknown(word, file.id, at..at + word.len(), rules, out);
         }
     }
     ids
@@ -101,18 +102,20 @@ fn rule_ids(
 
 fn report_unknown(
     id: &str,
+    file: FileId,
     span: Range<usize>,
-    source: &Arc<crate::yaml::SourceFile>,
     rules: &RuleSet,
     out: &mut Vec<Finding>,
 ) {
     let message =
         format!("unknown rule `{id}` in a suppression; `kubelint rules` lists the known ones");
-    out.extend(rules.builtin_finding(ids::INVALID_SUPPRESSION, source, span, message));
+    let origin = Origin::new(file, span);
+    out.extend(rules.builtin_finding(ids::INVALID_SUPPRESSION, origin, message));
 }
 
 /// The rules an object's `kubelint.io/ignore` annotation turns off; unknown ids are reported.
 pub fn ignored_by_annotation(
+    project: &Project<'_>,
     located: &Located<'_>,
     rules: &RuleSet,
     out: &mut Vec<Finding>,
@@ -129,10 +132,13 @@ pub fn ignored_by_annotation(
     let Some(value) = node.as_text() else {
         return Vec::new();
     };
-    let source = &located.file.source;
-    let raw = &source.text[node.span()];
+    let origin = node.origin();
+    let raw = project
+        .source_text(origin.file)
+        .and_then(|text| text.get(origin.range()))
+        .unwrap_or_default();
     // Positions are exact when the scalar's source is its value (plain or simply quoted).
-    let value_start = raw.find(value).map(|at| node.span().start + at);
+    let value_start = raw.find(value).map(|at| origin.range().start + at);
     let mut ids = Vec::new();
     let mut offset = 0;
     for word in value.split(',') {
@@ -145,8 +151,8 @@ pub fn ignored_by_annotation(
         if rules.is_known(id) {
             ids.push(id.to_string());
         } else {
-            let span = value_start.map_or(node.span(), |s| s + at..s + at + id.len());
-            report_unknown(id, span, source, rules, out);
+            let span = value_start.map_or(origin.range(), |s| s + at..s + at + id.len());
+            report_unknown(id, origin.file, span, rules, out);
         }
     }
     ids

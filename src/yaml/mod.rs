@@ -1,11 +1,12 @@
 //! The `yaml` stage: text in, spanned documents out, with syntax problems as data.
 
+mod owned;
 mod parse;
-mod source;
 mod tree;
 
+pub use crate::source::{Position, SourceFile};
+pub use owned::{MAX_COPIED_NODES, TooLarge, Tree, Value};
 pub use parse::{Comment, Problem, ProblemKind, Stream, parse};
-pub use source::{Position, SourceFile};
 pub use tree::{Document, Node, NodeId};
 
 #[cfg(test)]

@@ -44,6 +44,16 @@ pub struct Stream {
     pub problems: Vec<Problem>,
 }
 
+impl Stream {
+    /// Marks every document as read from `file`, so its nodes' origins name it.
+    pub fn in_file(mut self, file: crate::source::FileId) -> Stream {
+        for doc in &mut self.documents {
+            doc.file = file;
+        }
+        self
+    }
+}
+
 /// Parses a YAML (or JSON) stream. Never panics and never stops at the first bad document.
 /// The documents share `text`: scalars that are their own source text point into it.
 pub fn parse(text: impl Into<Arc<str>>) -> Stream {

@@ -162,3 +162,13 @@ fn escaped_and_folded_scalars_keep_their_values_and_source_spans() {
 fn nodes_stay_compact() {
     assert!(std::mem::size_of::<super::tree::NodeData>() <= 24);
 }
+
+#[test]
+fn a_leading_bom_is_read_past_and_spans_stay_file_offsets() {
+    let text = "\u{feff}kind: Pod\nmetadata: {name: a}\n";
+    let stream = parse(text);
+    assert!(stream.problems.is_empty(), "{:?}", stream.problems);
+    let root = stream.documents[0].root().unwrap();
+    let (key, _) = root.entry("kind").unwrap();
+    assert_eq!(key.span(), 3..7);
+}

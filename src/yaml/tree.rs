@@ -7,6 +7,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::source::{FileId, Origin};
+
 pub type NodeId = u32;
 
 /// Merge keys (`<<`) may chain; this bounds how deep a lookup follows them, so a merge cycle
@@ -47,9 +49,15 @@ pub(super) struct NodeData {
     pub(super) kind: NodeKind,
 }
 
-/// One YAML document of a stream.
+/// One YAML document: of a stream parsed from one file, or built (by Kustomize, by Helm
+/// layering) from nodes of many files.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
+    /// The file the document was parsed from (for a built document: the file that built it).
+    pub file: FileId,
+    /// For a built document, the file of each node (its span is in that file); empty for a
+    /// parsed document, whose nodes are all in `file`.
+    pub(super) node_files: Vec<FileId>,
     pub(super) text: Arc<str>,
     pub(super) nodes: Vec<NodeData>,
     pub(super) children: Vec<NodeId>,
@@ -105,9 +113,36 @@ impl<'d> Node<'d> {
         self.id
     }
 
+    /// The node's byte range in the file it came from (see [`Node::origin`]).
     pub fn span(&self) -> Range<usize> {
         let data = self.data();
         data.start as usize..data.end as usize
+    }
+
+    /// The file and bytes the node came from: in a built document, the base, patch or
+    /// kustomization line that set it.
+    pub fn origin(&self) -> Origin {
+        let data = self.data();
+        let file = self
+            .doc
+            .node_files
+            .get(self.id as usize)
+            .copied()
+            .unwrap_or(self.doc.file);
+        Origin {
+            file,
+            start: data.start,
+            end: data.end,
+        }
+    }
+
+    /// Whether a scalar was written without quotes, which decides how YAML types it.
+    pub fn is_plain(&self) -> bool {
+        matches!(self.data().kind, NodeKind::Scalar { plain: true, .. })
+    }
+
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.data().kind, NodeKind::Sequence { .. })
     }
 
     /// The scalar's text, or `None` for a collection.
