@@ -5,7 +5,7 @@ mod parse;
 mod tree;
 
 pub use crate::source::{Position, SourceFile};
-pub use owned::{MAX_COPIED_NODES, TooLarge, Tree, Value};
+pub use owned::{MAX_COPIED_NODES, Piece, TooLarge, Tree, Value};
 pub use parse::{Comment, Problem, ProblemKind, Stream, parse};
 pub use tree::{Document, Node, NodeId};
 

@@ -17,6 +17,17 @@ use super::tree::{Document, Node, NodeData, NodeId, NodeKind, Text};
 pub struct Tree {
     pub value: Value,
     pub origin: Origin,
+    /// For a scalar assembled from several places (an image whose name an overlay's
+    /// `images:` set and whose tag the base wrote), where each part of its text came from.
+    pub pieces: Vec<Piece>,
+}
+
+/// Bytes `start..end` of a scalar's value came from `origin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    pub start: u32,
+    pub end: u32,
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +58,7 @@ impl Tree {
                 plain,
             },
             origin,
+            pieces: Vec::new(),
         }
     }
 
@@ -59,6 +71,7 @@ impl Tree {
         Tree {
             value: Value::Map(entries),
             origin,
+            pieces: Vec::new(),
         }
     }
 
@@ -66,6 +79,7 @@ impl Tree {
         Tree {
             value: Value::Seq(items),
             origin,
+            pieces: Vec::new(),
         }
     }
 
@@ -254,6 +268,9 @@ fn freeze_node(tree: &Tree, doc: &mut Document) -> NodeId {
         kind,
     });
     doc.node_files.push(tree.origin.file);
+    if !tree.pieces.is_empty() {
+        doc.pieces.push((id, tree.pieces.clone()));
+    }
     id
 }
 

@@ -58,6 +58,8 @@ pub struct Document {
     /// For a built document, the file of each node (its span is in that file); empty for a
     /// parsed document, whose nodes are all in `file`.
     pub(super) node_files: Vec<FileId>,
+    /// Scalars assembled from several places, by node id in increasing order.
+    pub(super) pieces: Vec<(NodeId, Vec<super::owned::Piece>)>,
     pub(super) text: Arc<str>,
     pub(super) nodes: Vec<NodeData>,
     pub(super) children: Vec<NodeId>,
@@ -134,6 +136,37 @@ impl<'d> Node<'d> {
             start: data.start,
             end: data.end,
         }
+    }
+
+    /// Where bytes `range` of the scalar's value came from: the part of the source text that
+    /// wrote them when the text is the value itself (plain, or simply quoted), the piece of a
+    /// built value that set them, else the whole node.
+    pub fn origin_of(&self, range: Range<usize>) -> Origin {
+        let whole = self.origin();
+        let doc = self.doc;
+        if let Ok(at) = doc.pieces.binary_search_by_key(&self.id, |(id, _)| *id) {
+            let start = range.start as u32;
+            return doc.pieces[at]
+                .1
+                .iter()
+                .find(|p| p.start <= start && start < p.end.max(p.start + 1))
+                .map_or(whole, |p| p.origin);
+        }
+        let (Some(value), true) = (self.as_str(), doc.node_files.is_empty()) else {
+            return whole;
+        };
+        let Some(source) = doc.text.get(whole.range()) else {
+            return whole;
+        };
+        let inner = if source == value {
+            whole.start as usize
+        } else if source.len() >= 2 && &source[1..source.len() - 1] == value {
+            whole.start as usize + 1
+        } else {
+            return whole;
+        };
+        let end = range.end.min(value.len()).max(range.start.min(value.len()));
+        Origin::new(whole.file, inner + range.start.min(end)..inner + end)
     }
 
     /// Whether a scalar was written without quotes, which decides how YAML types it.
