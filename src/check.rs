@@ -97,6 +97,83 @@ pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) ->
     finish(vec![file], findings, config, rules)
 }
 
+/// What `kubelint build DIR` prints: the objects a kustomization builds, and the problems
+/// found on the way, with the files their origins point into.
+#[derive(Debug)]
+pub struct BuiltDir {
+    pub objects: Vec<crate::yaml::Tree>,
+    pub findings: Vec<Finding>,
+    pub sources: Sources,
+}
+
+/// The environments a file deploys to through the overlays that build it, each with the
+/// kustomization that brings it there, for `kubelint env`.
+pub fn deployments(
+    path: &Path,
+    config: &Config,
+    rules: &RuleSet,
+) -> Vec<(Arc<crate::config::Env>, String)> {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return Vec::new();
+    };
+    let discovered = discover::discover(std::slice::from_ref(&config.root), config);
+    let mut files: Vec<ParsedFile> = discovered
+        .inputs
+        .par_iter()
+        .enumerate()
+        .map(|(index, input)| read_and_parse(FileId(index as u32), input, config, rules).0)
+        .collect();
+    load_build_inputs(&mut files, config, rules);
+    let Some(id) = files
+        .iter()
+        .find(|f| {
+            f.path
+                .as_deref()
+                .and_then(|p| std::fs::canonicalize(p).ok())
+                == Some(target.clone())
+        })
+        .map(|f| f.id)
+    else {
+        return Vec::new();
+    };
+    let builds = kustomize::build_all(&files, config, rules);
+    let mut out = Vec::new();
+    for built in builds.built.iter().filter(|b| b.reads.contains(&id)) {
+        for env in &built.envs {
+            out.push((
+                Arc::clone(env),
+                files[built.file.0 as usize].source.path.clone(),
+            ));
+        }
+    }
+    out.sort_by(|a, b| (&a.0.name, &a.1).cmp(&(&b.0.name, &b.1)));
+    out.dedup_by(|a, b| a.0.name == b.0.name && a.1 == b.1);
+    out
+}
+
+/// Builds the kustomization in `dir`, reading only the files it names.
+pub fn build_dir(dir: &Path, config: &Config, rules: &RuleSet) -> Result<BuiltDir, String> {
+    let path = kustomize::file_in(dir)
+        .ok_or_else(|| format!("{}: no kustomization file in this folder", dir.display()))?;
+    let input = discover::classify(&path, config, true)
+        .ok_or_else(|| format!("{}: cannot read", path.display()))?;
+    let (root, mut findings) = read_and_parse(FileId(0), &input, config, rules);
+    let mut files = vec![root];
+    load_build_inputs(&mut files, config, rules);
+    let (objects, built) = kustomize::build_one(&files, FileId(0), rules);
+    findings.extend(built);
+    let mut sources = Sources::default();
+    for file in &files {
+        sources.add(Arc::clone(&file.source));
+    }
+    findings.sort_by(|a, b| a.order(b, &sources));
+    Ok(BuiltDir {
+        objects,
+        findings,
+        sources,
+    })
+}
+
 /// Files that kustomizations name but the walk did not see (a base outside the linted
 /// folder), read for the builds only, until every build has what it names.
 fn load_build_inputs(files: &mut Vec<ParsedFile>, config: &Config, rules: &RuleSet) {
@@ -249,6 +326,12 @@ fn finish(
             .filter(|f| files[f.origin.file.0 as usize].reported),
     );
     let built: Vec<Built> = builds.built;
+    // A linted overlay lints what it builds: the files it reads count as linted files.
+    let mut linted_files: HashSet<FileId> =
+        files.iter().filter(|f| f.reported).map(|f| f.id).collect();
+    for build in built.iter().filter(|b| files[b.file.0 as usize].reported) {
+        linted_files.extend(build.reads.iter().copied());
+    }
     // Findings may point into any file a build read, so every file's suppressions count;
     // a mistake in one is reported only where the file is.
     let (suppressions, unknown): (Vec<FileSuppressions>, Vec<Vec<Finding>>) = files
@@ -297,7 +380,7 @@ fn finish(
     let outcome = Outcome {
         findings,
         sources,
-        files: files.iter().filter(|f| f.reported).count(),
+        files: linted_files.len(),
         objects,
     };
     // The trees are most of the run's memory; free them on every core rather than one.

@@ -44,6 +44,16 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print what a kustomization builds, the objects `kubectl kustomize DIR` prints.
+    Build {
+        /// The folder holding the kustomization.
+        dir: PathBuf,
+        /// Follow each value with `# file:line:column` of the line that set it.
+        #[arg(long)]
+        origins: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// List the rules; `--test` runs every rule's own cases.
     Rules {
         #[arg(long)]
@@ -74,6 +84,11 @@ pub fn run(cli: Cli) -> i32 {
             &mut stdout,
         ),
         Command::Env { paths, config } => env_command(&paths, config.as_deref(), &mut stdout),
+        Command::Build {
+            dir,
+            origins,
+            config,
+        } => build_command(&dir, origins, config.as_deref(), &mut stdout),
         Command::Rules { config, test } => rules_command(config.as_deref(), test, &mut stdout),
     };
     match result {
@@ -105,6 +120,39 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         Some(path) => Config::load(&path),
         None => Ok(Config::empty(cwd)),
     }
+}
+
+/// Prints the build as YAML documents; problems go to standard error as `path:line:column`,
+/// and an error among them fails the command (exit 1), as kustomize fails.
+fn build_command(
+    dir: &Path,
+    origins: bool,
+    config: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let config = load_config(config)?;
+    let rules = RuleSet::load(&config)?;
+    let built = check::build_dir(dir, &config, &rules).map_err(CliError::Usage)?;
+    let options = crate::yaml::Emit {
+        origins: origins.then_some(&built.sources),
+    };
+    for (index, object) in built.objects.iter().enumerate() {
+        if index > 0 {
+            writeln!(out, "---")?;
+        }
+        write!(out, "{}", crate::yaml::emit(object, options))?;
+    }
+    let mut failed = false;
+    for finding in &built.findings {
+        let file = &built.sources[finding.origin.file];
+        let at = file.position(finding.span().start);
+        eprintln!(
+            "{}:{}:{}: {}: {}",
+            file.path, at.line, at.column, finding.rule, finding.message
+        );
+        failed |= finding.severity == crate::finding::Severity::Error;
+    }
+    Ok(i32::from(failed))
 }
 
 fn check_command(
@@ -163,13 +211,19 @@ fn env_command(
     } else {
         paths
     };
+    let rules = RuleSet::load(&config)?;
     for path in paths {
-        let envs = config.environments_for(&config.relative(path));
+        let direct = config.environments_for(&config.relative(path));
+        let built = if path.is_file() {
+            check::deployments(path, &config, &rules)
+        } else {
+            Vec::new()
+        };
         let shown = crate::config::display_path(path);
-        if envs.is_empty() {
+        if direct.is_empty() && built.is_empty() {
             writeln!(out, "{shown}: no environment")?;
         }
-        for env in envs {
+        let describe = |env: &crate::config::Env| {
             let spec = &env.spec;
             let platform = spec.platform.map_or("unknown platform", |p| p.as_str());
             let region = spec.region.as_deref().unwrap_or("unknown region");
@@ -178,11 +232,13 @@ fn env_command(
                 .as_deref()
                 .map(|n| format!(", namespace {n}"))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "{shown}: {} ({platform}, {region}{namespace})",
-                env.name
-            )?;
+            format!("{} ({platform}, {region}{namespace})", env.name)
+        };
+        for env in &direct {
+            writeln!(out, "{shown}: {}", describe(env))?;
+        }
+        for (env, via) in &built {
+            writeln!(out, "{shown}: {} via {via}", describe(env))?;
         }
     }
     Ok(0)

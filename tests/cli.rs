@@ -113,7 +113,9 @@ fn env_shows_which_environments_a_path_gets() {
         .code(0)
         .stdout(
             ".pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod)\n\
-             .pipeline/k8s/base/redis/deployment.yaml: no environment\n",
+             .pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod) via .pipeline/k8s/overlays/prod/kustomization.yaml\n\
+             .pipeline/k8s/base/redis/deployment.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod) via .pipeline/k8s/overlays/prod/kustomization.yaml\n\
+             .pipeline/k8s/base/redis/deployment.yaml: test (aks, koreacentral, namespace klinematrix-test) via .pipeline/k8s/overlays/test/kustomization.yaml\n",
         );
 }
 

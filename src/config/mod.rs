@@ -129,8 +129,14 @@ impl Config {
             .environments
             .iter()
             .map(|(name, spec)| {
+                // A path names what is under it too: `overlays/prod` is the overlay's folder.
+                let with_contents: Vec<String> = spec
+                    .paths
+                    .iter()
+                    .flat_map(|p| [p.clone(), format!("{}/**", p.trim_end_matches('/'))])
+                    .collect();
                 let set = globs(
-                    &mut spec.paths.iter(),
+                    &mut with_contents.iter(),
                     &format!("environments.{name}.paths"),
                 )?;
                 let env = Env {

@@ -64,6 +64,8 @@ pub struct Built {
     pub file: FileId,
     pub documents: Vec<Document>,
     pub envs: Vec<Arc<Env>>,
+    /// Every file the build read.
+    pub reads: Vec<FileId>,
 }
 
 impl Located<'_> {

@@ -165,14 +165,45 @@ impl Rule {
 }
 
 impl CompiledClause {
-    /// The bytes the finding points at: the `at` node (or its key), else the subject itself.
+    /// The bytes the finding points at: the `at` node (or its key), a part of the image,
+    /// else the subject itself.
     fn origin(&self, scope: &Scope<'_, '_>) -> Option<Origin> {
-        let node = match &self.at {
-            Some(fact) if self.at_key => key_of(fact, scope),
-            Some(fact) => fact.node(scope),
-            None => default_node(scope),
-        };
-        node.map(|n| n.origin())
+        match &self.at {
+            Some(fact) if self.at_key => key_of(fact, scope).map(|n| n.origin()),
+            Some(part @ (Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest)) => {
+                let image = scope.container?.image.as_ref()?;
+                let range = image_part(image.text, part)?;
+                Some(image.node.origin_of(range))
+            }
+            Some(fact) => fact.node(scope).map(|n| n.origin()),
+            None => match scope.container.and_then(|c| c.image.as_ref()) {
+                // A built image points at the line that set its name (an overlay's `newName`).
+                Some(image) if image.node.has_pieces() => {
+                    Some(image.node.origin_of(0..image.text.len()))
+                }
+                _ => default_node(scope).map(|n| n.origin()),
+            },
+        }
+    }
+}
+
+/// The bytes of an image reference that hold its registry (the name, when the registry is
+/// implied), its tag or its digest.
+pub(super) fn image_part(text: &str, part: &Fact) -> Option<std::ops::Range<usize>> {
+    let digest_at = text.find('@');
+    let name_end = digest_at.unwrap_or(text.len());
+    let last_slash = text[..name_end].rfind('/').map_or(0, |i| i + 1);
+    let tag_at = text[last_slash..name_end].find(':').map(|i| last_slash + i);
+    match part {
+        Fact::ImageDigest => digest_at.map(|at| at + 1..text.len()),
+        Fact::ImageTag => tag_at.map(|at| at + 1..name_end),
+        _ => {
+            let first = text.find('/').filter(|&slash| {
+                let host = &text[..slash];
+                host.contains(['.', ':']) || host == "localhost"
+            });
+            Some(first.map_or(0..tag_at.unwrap_or(name_end), |slash| 0..slash))
+        }
     }
 }
 
@@ -201,4 +232,28 @@ fn key_of<'a>(fact: &Fact, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
         Step::Index(index) => node.items().nth(*index),
     })?;
     parent.entry(last).map(|(key, _)| key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_parts_are_found_as_runtimes_split_them() {
+        let text = "localhost:5000/team/app:v1@sha256:abc";
+        assert_eq!(
+            &text[image_part(text, &Fact::ImageRegistry).unwrap()],
+            "localhost:5000"
+        );
+        assert_eq!(&text[image_part(text, &Fact::ImageTag).unwrap()], "v1");
+        assert_eq!(
+            &text[image_part(text, &Fact::ImageDigest).unwrap()],
+            "sha256:abc"
+        );
+        assert_eq!(
+            &"redis:7"[image_part("redis:7", &Fact::ImageRegistry).unwrap()],
+            "redis"
+        );
+        assert_eq!(image_part("redis", &Fact::ImageTag), None);
+    }
 }

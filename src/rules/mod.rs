@@ -352,12 +352,17 @@ fn compile_clause(
     if let Some(fact) = &at
         && !matches!(
             fact,
-            Fact::ObjectPath(_) | Fact::ContainerPath(_) | Fact::Image
+            Fact::ObjectPath(_)
+                | Fact::ContainerPath(_)
+                | Fact::Image
+                | Fact::ImageRegistry
+                | Fact::ImageTag
+                | Fact::ImageDigest
         )
     {
         return Err((
             None,
-            "at: names a node: `image`, `object.<path>` or `container.<path>`".into(),
+            "at: names a node: `image` (or its `image.registry`, `image.tag`, `image.digest`), `object.<path>` or `container.<path>`".into(),
         ));
     }
     let message = match clause.message.as_deref() {

@@ -1,10 +1,12 @@
 //! The `yaml` stage: text in, spanned documents out, with syntax problems as data.
 
+mod emit;
 mod owned;
 mod parse;
 mod tree;
 
 pub use crate::source::{Position, SourceFile};
+pub use emit::{Emit, emit};
 pub use owned::{MAX_COPIED_NODES, Piece, TooLarge, Tree, Value};
 pub use parse::{Comment, Problem, ProblemKind, Stream, parse};
 pub use tree::{Document, Node, NodeId};

@@ -199,9 +199,35 @@ impl Builder {
         }
     }
 
+    /// A block scalar that ends the file without a line break has none to keep: YAML's clip
+    /// and keep chomping preserve a final break only when there is one, which the parser
+    /// adds regardless.
+    fn without_invented_break<'v>(
+        &self,
+        value: Cow<'v, str>,
+        style: granit_parser::ScalarStyle,
+        span: &Range<usize>,
+    ) -> Cow<'v, str> {
+        let block = matches!(
+            style,
+            granit_parser::ScalarStyle::Literal | granit_parser::ScalarStyle::Folded
+        );
+        let text = &*self.doc.text;
+        let at_end = text[span.end.min(text.len())..]
+            .trim_end_matches([' ', '\t'])
+            .is_empty();
+        if block && at_end && !text.ends_with(['\n', '\r']) && value.ends_with('\n') {
+            let mut owned = value.into_owned();
+            owned.pop();
+            return Cow::Owned(owned);
+        }
+        value
+    }
+
     fn event(&mut self, event: Event<'_>, span: Range<usize>, problems: &mut Vec<Problem>) {
         match event {
             Event::Scalar(value, style, anchor, _) => {
+                let value = self.without_invented_break(value, style, &span);
                 let kind = NodeKind::Scalar {
                     text: self.scalar_text(value),
                     plain: style == granit_parser::ScalarStyle::Plain,

@@ -172,3 +172,13 @@ fn a_leading_bom_is_read_past_and_spans_stay_file_offsets() {
     let (key, _) = root.entry("kind").unwrap();
     assert_eq!(key.span(), 3..7);
 }
+
+#[test]
+fn a_block_scalar_at_the_end_of_a_file_without_a_line_break_has_none() {
+    let stream = parse("a: |\n  x\n  y");
+    let root = stream.documents[0].root().unwrap();
+    assert_eq!(root.get("a").unwrap().as_str(), Some("x\ny"));
+    let stream = parse("a: |\n  x\n");
+    let root = stream.documents[0].root().unwrap();
+    assert_eq!(root.get("a").unwrap().as_str(), Some("x\n"));
+}

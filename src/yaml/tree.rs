@@ -138,6 +138,14 @@ impl<'d> Node<'d> {
         }
     }
 
+    /// Whether the scalar was assembled from several places (see [`Node::origin_of`]).
+    pub fn has_pieces(&self) -> bool {
+        self.doc
+            .pieces
+            .binary_search_by_key(&self.id, |(id, _)| *id)
+            .is_ok()
+    }
+
     /// Where bytes `range` of the scalar's value came from: the part of the source text that
     /// wrote them when the text is the value itself (plain, or simply quoted), the piece of a
     /// built value that set them, else the whole node.
@@ -167,6 +175,15 @@ impl<'d> Node<'d> {
         };
         let end = range.end.min(value.len()).max(range.start.min(value.len()));
         Origin::new(whole.file, inner + range.start.min(end)..inner + end)
+    }
+
+    /// The text the node was parsed from (quotes, indentation and all); `None` in a built
+    /// document, whose nodes come from many files.
+    pub fn source_text(&self) -> Option<&'d str> {
+        if !self.doc.node_files.is_empty() {
+            return None;
+        }
+        self.doc.text.get(self.span())
     }
 
     /// Whether a scalar was written without quotes, which decides how YAML types it.

@@ -1,0 +1,212 @@
+//! Strategic merge patches, as kustomize applies them: maps merge, `null` deletes, lists of
+//! Kubernetes' own kinds merge by their merge key, other lists are replaced, and the
+//! `$patch: delete|replace` directives do what they say. Every node a patch sets keeps the
+//! patch's origin; every node it leaves keeps the base's.
+
+use crate::yaml::{Tree, Value};
+
+/// The merge key of a list field of a built-in kind, by the field's name. These are the
+/// `patchMergeKey`s of the Kubernetes API (`x-kubernetes-patch-merge-key`).
+fn merge_key(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims"
+        | "secrets" => "name",
+        "volumeMounts" => "mountPath",
+        "volumeDevices" => "devicePath",
+        "hostAliases" => "ip",
+        "topologySpreadConstraints" => "topologyKey",
+        "conditions" => "type",
+        _ => return None,
+    })
+}
+
+/// `ports` merge by `containerPort` in a container and by `port` elsewhere (a Service).
+fn ports_key(items: &[Tree]) -> &'static str {
+    if items.iter().any(|i| i.get("containerPort").is_some()) {
+        "containerPort"
+    } else {
+        "port"
+    }
+}
+
+/// Merges `patch` into `base`. `builtin` says whether the object is of a Kubernetes kind,
+/// whose lists have merge keys; a custom resource's lists are replaced.
+pub fn merge(base: &mut Tree, patch: &Tree, builtin: bool) {
+    merge_at(base, patch, builtin, None);
+}
+
+fn directive(patch: &Tree) -> Option<&str> {
+    patch.text("$patch")
+}
+
+fn merge_at(base: &mut Tree, patch: &Tree, builtin: bool, field: Option<&str>) {
+    match (&mut base.value, &patch.value) {
+        (Value::Map(_), Value::Map(_)) => {
+            if directive(patch) == Some("replace") {
+                *base = without_directives(patch);
+                return;
+            }
+            for (key, value) in patch.entries() {
+                let Some(name) = key.as_text() else { continue };
+                if name.starts_with('$') {
+                    continue;
+                }
+                if value.is_null() || directive(value) == Some("delete") {
+                    base.remove(name);
+                    continue;
+                }
+                match base.get_mut(name) {
+                    Some(existing) => merge_at(existing, value, builtin, Some(name)),
+                    None => base.set(name, without_directives(value), key.origin),
+                }
+            }
+        }
+        (Value::Seq(items), Value::Seq(patch_items)) => {
+            let key = match field {
+                Some("ports") if builtin => Some(ports_key(patch_items)),
+                Some(field) if builtin => merge_key(field),
+                _ => None,
+            };
+            match key {
+                Some(key) if patch_items.iter().all(Tree::is_map) => {
+                    merge_list(items, patch_items, key, builtin)
+                }
+                _ => *base = without_directives(patch),
+            }
+        }
+        // A patch that restates a value changes nothing: the base line still sets it.
+        (
+            Value::Scalar { text, plain },
+            Value::Scalar {
+                text: new,
+                plain: new_plain,
+            },
+        ) if text == new && plain == new_plain => {}
+        _ => *base = without_directives(patch),
+    }
+}
+
+/// Merges list items by `key`: a patch item with the key of a base item merges into it (or
+/// deletes it with `$patch: delete`). As kustomize orders them, the patch's items come first,
+/// in the patch's order, then the base's other items in theirs.
+fn merge_list(items: &mut Vec<Tree>, patch_items: &[Tree], key: &str, builtin: bool) {
+    let mut front = Vec::new();
+    for patch_item in patch_items {
+        let wanted = patch_item.text(key);
+        let at = wanted.and_then(|w| items.iter().position(|i| i.text(key) == Some(w)));
+        match (at, directive(patch_item)) {
+            (Some(at), Some("delete")) => {
+                items.remove(at);
+            }
+            (None, Some("delete")) => {}
+            (Some(at), Some("replace")) => {
+                items.remove(at);
+                front.push(without_directives(patch_item));
+            }
+            (Some(at), _) => {
+                let mut item = items.remove(at);
+                merge_at(&mut item, patch_item, builtin, None);
+                front.push(item);
+            }
+            (None, _) => front.push(without_directives(patch_item)),
+        }
+    }
+    front.append(items);
+    *items = front;
+}
+
+/// A patch's value as it lands in the object: directives removed, nulls in new maps dropped.
+fn without_directives(tree: &Tree) -> Tree {
+    let mut out = tree.clone();
+    strip(&mut out);
+    out
+}
+
+fn strip(tree: &mut Tree) {
+    match &mut tree.value {
+        Value::Map(entries) => {
+            entries
+                .retain(|(k, v)| !k.as_text().is_some_and(|k| k.starts_with('$')) && !v.is_null());
+            for (_, v) in entries.iter_mut() {
+                strip(v);
+            }
+        }
+        Value::Seq(items) => {
+            items.retain(|i| directive(i) != Some("delete"));
+            for item in items.iter_mut() {
+                strip(item);
+            }
+        }
+        Value::Scalar { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use crate::yaml::parse;
+
+    fn tree(text: &str, file: u32) -> Tree {
+        let stream = parse(text).in_file(FileId(file));
+        Tree::from_node(stream.documents[0].root().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn containers_merge_by_name_and_keep_the_patch_origin() {
+        let mut base = tree(
+            "spec:\n  containers:\n    - name: a\n      image: x:1\n    - name: b\n      image: y:1\n",
+            1,
+        );
+        let patch = tree("spec:\n  containers:\n    - name: b\n      image: y:2\n", 2);
+        merge(&mut base, &patch, true);
+        let containers = base.path(&["spec", "containers"]).unwrap().items();
+        assert_eq!(containers.len(), 2);
+        // The patch's items come first, as kustomize orders them.
+        assert_eq!(containers[1].text("image"), Some("x:1"));
+        let image = containers[0].get("image").unwrap();
+        assert_eq!(image.as_text(), Some("y:2"));
+        assert_eq!(image.origin.file, FileId(2));
+        assert_eq!(containers[0].get("name").unwrap().origin.file, FileId(1));
+    }
+
+    #[test]
+    fn null_and_delete_directives_remove() {
+        let mut base = tree(
+            "metadata: {labels: {a: '1', b: '2'}}\nspec: {volumes: [{name: v}, {name: w}]}\n",
+            1,
+        );
+        let patch = tree(
+            "metadata: {labels: {a: null}}\nspec: {volumes: [{name: v, $patch: delete}]}\n",
+            2,
+        );
+        merge(&mut base, &patch, true);
+        assert!(base.path(&["metadata", "labels", "a"]).is_none());
+        assert_eq!(base.path(&["spec", "volumes"]).unwrap().items().len(), 1);
+    }
+
+    #[test]
+    fn lists_of_custom_resources_and_lists_without_key_are_replaced() {
+        let mut base = tree("spec: {args: [a, b], containers: [{name: a}]}\n", 1);
+        let patch = tree("spec: {args: [c], containers: [{name: b}]}\n", 2);
+        merge(&mut base, &patch, false);
+        assert_eq!(base.path(&["spec", "args"]).unwrap().items().len(), 1);
+        assert_eq!(base.path(&["spec", "containers"]).unwrap().items().len(), 1);
+    }
+
+    #[test]
+    fn replace_directive_replaces_a_map() {
+        let mut base = tree("spec: {selector: {a: '1', b: '2'}}\n", 1);
+        let patch = tree("spec: {selector: {$patch: replace, c: '3'}}\n", 2);
+        merge(&mut base, &patch, true);
+        let selector = base.path(&["spec", "selector"]).unwrap();
+        assert_eq!(selector.entries().len(), 1);
+        assert_eq!(selector.text("c"), Some("3"));
+    }
+}

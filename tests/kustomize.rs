@@ -1,0 +1,198 @@
+//! Linting what each cluster receives: environments from overlays, findings at the line the
+//! user edits (the base, the patch, the `images:` entry), build problems positioned.
+
+mod common;
+
+use common::{kubelint, lint, tree};
+
+const CONFIG: &str = "\
+environments:
+  prod:
+    paths: [overlays/prod]
+    platform: ack
+    region: cn-shanghai
+    registries:
+      acr.azurecr.io: { pull-secret: acr-secret }
+  staging:
+    paths: [overlays/staging]
+    platform: ack
+    region: cn-hangzhou
+  test:
+    paths: [overlays/test]
+    platform: aks
+    region: koreacentral
+";
+
+const BASE_KUSTOMIZATION: &str = "resources: [deployment.yaml]\n";
+
+const BASE_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: backend
+spec:
+  template:
+    spec:
+      containers:
+        - name: backend
+          image: klinematrix/backend
+        - name: cache
+          image: redis:7.2-alpine
+";
+
+fn repository(prod: &str, test: &str) -> tempfile::TempDir {
+    tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("base/kustomization.yaml", BASE_KUSTOMIZATION),
+        ("base/deployment.yaml", BASE_DEPLOYMENT),
+        ("overlays/prod/kustomization.yaml", prod),
+        ("overlays/test/kustomization.yaml", test),
+    ])
+}
+
+const PROD_REWRITES_TO_ACR: &str = "\
+resources: [../../base]
+images:
+  - name: klinematrix/backend
+    newName: acr.azurecr.io/klinecubic/backend
+    newTag: prod-v0.6.0
+";
+
+#[test]
+fn an_images_rewrite_to_a_private_registry_is_checked_at_its_new_name_line() {
+    let repo = repository(PROD_REWRITES_TO_ACR, "resources: [../../base]\n");
+    let found = lint(repo.path(), &[]);
+    // The ACR image lacks its pull secret: at the `newName` line of the overlay, not the base.
+    // The base's short name is not a Docker Hub image in prod (the overlay renamed it); the
+    // base's redis is, in prod only (test is AKS).
+    assert_eq!(
+        found,
+        [
+            "base/deployment.yaml:12:18 dockerhub-image-in-china",
+            "overlays/prod/kustomization.yaml:4:14 missing-image-pull-secret",
+        ]
+    );
+}
+
+#[test]
+fn a_patch_that_fixes_the_base_is_seen() {
+    let prod = format!(
+        "{PROD_REWRITES_TO_ACR}patches:
+  - target: {{ kind: Deployment, name: backend }}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/imagePullSecrets
+        value: [{{ name: acr-secret }}]
+      - op: replace
+        path: /spec/template/spec/containers/1/image
+        value: registry.cn-hangzhou.aliyuncs.com/library/redis:7.2-alpine
+"
+    );
+    let repo = repository(&prod, "resources: [../../base]\n");
+    assert_eq!(lint(repo.path(), &[]), Vec::<String>::new());
+}
+
+#[test]
+fn a_base_two_china_overlays_share_is_one_finding_naming_both() {
+    let repo = tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("base/kustomization.yaml", BASE_KUSTOMIZATION),
+        ("base/deployment.yaml", BASE_DEPLOYMENT),
+        (
+            "overlays/prod/kustomization.yaml",
+            "resources: [../../base]\n",
+        ),
+        (
+            "overlays/staging/kustomization.yaml",
+            "resources: [../../base]\n",
+        ),
+    ]);
+    let output = kubelint()
+        .current_dir(repo.path())
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let redis: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["line"] == 12 && f["rule"] == "dockerhub-image-in-china")
+        .collect();
+    assert_eq!(redis.len(), 1, "{findings:#?}");
+    assert_eq!(redis[0]["file"], "base/deployment.yaml");
+    assert_eq!(
+        redis[0]["environments"],
+        serde_json::json!(["prod", "staging"])
+    );
+}
+
+#[test]
+fn a_base_named_on_its_own_is_reported_through_the_overlays_that_build_it() {
+    // pre-commit names only the base file; the overlays are read for context.
+    let repo = repository(PROD_REWRITES_TO_ACR, "resources: [../../base]\n");
+    assert_eq!(
+        lint(repo.path(), &["base/deployment.yaml"]),
+        ["base/deployment.yaml:12:18 dockerhub-image-in-china"]
+    );
+}
+
+#[test]
+fn build_problems_are_positioned_at_the_kustomization_line() {
+    let prod = "\
+resources:
+  - ../../base
+  - missing.yaml
+  - https://github.com/example/repo//deploy?ref=v1
+  - ../prod
+";
+    let repo = repository(prod, "resources: [../../base]\n");
+    let found = lint(repo.path(), &["--fail-on", "never"]);
+    assert!(
+        found.contains(&"overlays/prod/kustomization.yaml:3:5 kustomize-build-error".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"overlays/prod/kustomization.yaml:4:5 kustomize-unsupported".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"overlays/prod/kustomization.yaml:5:5 kustomize-build-error".to_string()),
+        "a kustomization that includes itself: {found:?}"
+    );
+}
+
+#[test]
+fn build_prints_the_objects_with_the_origin_of_each_value() {
+    let repo = repository(PROD_REWRITES_TO_ACR, "resources: [../../base]\n");
+    let output = kubelint()
+        .current_dir(repo.path())
+        .args(["build", "overlays/prod", "--origins"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn env_shows_which_overlays_bring_a_base_file_into_which_environment() {
+    let repo = repository(PROD_REWRITES_TO_ACR, "resources: [../../base]\n");
+    let output = kubelint()
+        .current_dir(repo.path())
+        .args(["env", "base/deployment.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn human_output_points_at_the_overlay_line() {
+    let repo = repository(PROD_REWRITES_TO_ACR, "resources: [../../base]\n");
+    let output = kubelint()
+        .current_dir(repo.path())
+        .args(["check", "overlays/prod"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    insta::assert_snapshot!(text);
+}
