@@ -31,6 +31,32 @@ fn the_zoo_reports_each_bad_file_and_every_good_one() {
     assert_eq!(found, expected_lines(&testdata("zoo/EXPECTED")));
 }
 
+/// rook's nfs.yaml holds a block of more than 96 comment lines; naming a directive (which
+/// makes kubelint collect comments) must not turn it into a syntax error or lose its objects.
+#[test]
+fn a_directive_never_changes_whether_a_corpus_file_parses() {
+    let nfs = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/rook+rook/deploy/examples/nfs.yaml");
+    let Ok(text) = std::fs::read_to_string(&nfs) else {
+        eprintln!("skipped: {} is absent", nfs.display());
+        return;
+    };
+    let summary = |text: String| {
+        let output = kubelint()
+            .args(["check", "-", "--format", "github", "--fail-on", "never"])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let plain = summary(text.clone());
+    let with_directive = summary(format!(
+        "# kubelint-disable-file hardcoded-clb-spec\n{text}"
+    ));
+    assert!(plain.contains("1 object"), "{plain}");
+    assert_eq!(with_directive, plain);
+}
+
 #[test]
 fn json_files_are_linted_when_named() {
     let (_, found) = lint_json(&testdata("zoo"), &["json-pod.json", "empty.yaml"]);
@@ -46,7 +72,7 @@ fn human_output_survives_every_bad_input() {
         .code(1)
         .stdout(
             predicate::str::contains("latin1.yaml:3:13")
-                .and(predicate::str::contains("in 12 of 15 files"))
+                .and(predicate::str::contains("in 13 of 16 files"))
                 // Binary content is never printed raw: it could drive the terminal.
                 .and(predicate::str::contains("\u{18}").not()),
         );

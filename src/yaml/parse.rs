@@ -50,10 +50,14 @@ pub fn parse(text: impl Into<Arc<str>>) -> Stream {
     let shared: Arc<str> = text.into();
     let text = &*shared;
     // Comments matter only as suppressions; a file that names no directive is parsed
-    // without collecting them, which spares the parser a queue of comment events.
+    // without collecting them, which spares the parser a queue of comment events. When they
+    // are collected, the parser's look-ahead may hold any number of them: its default limit
+    // (96) would make a long comment block a syntax error, and suppressions must never change
+    // whether a file parses. The queue holds at most one event per comment of the file.
     let options = granit_parser::options! {
         emit_unresolved_aliases: true,
         emit_comments: text.contains("kubelint-"),
+        max_buffered_comment_events: usize::MAX,
     };
     let mut parser = Parser::new_from_str_with_options(text, options);
     let mut stream = Stream::default();

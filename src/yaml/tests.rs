@@ -129,6 +129,28 @@ fn comments_are_collected_with_their_spans() {
 }
 
 #[test]
+fn a_long_comment_block_parses_the_same_whether_comments_are_collected_or_not() {
+    let block: String = (0..500).map(|i| format!("  # note {i}\n")).collect();
+    let body = format!("spec:\n  containers:\n{block}  - name: a\n    image: x\n");
+    let without = parse(body.as_str());
+    let with = parse(format!("# kubelint-disable-file a\n{body}"));
+    assert!(without.problems.is_empty() && with.problems.is_empty());
+    assert_eq!(with.comments.len(), 501);
+    let image = |s: &Stream| {
+        let root = s.documents[0].root().unwrap();
+        let containers = root.get("spec").unwrap().get("containers").unwrap();
+        containers
+            .items()
+            .next()
+            .unwrap()
+            .text("image")
+            .map(str::to_string)
+    };
+    assert_eq!(image(&with).as_deref(), Some("x"));
+    assert_eq!(image(&with), image(&without));
+}
+
+#[test]
 fn crlf_tabs_and_non_ascii_keep_exact_spans() {
     let text = "a: \"日本\"\r\nb:\t\"x\"\r\n";
     let stream = parse(text);
