@@ -57,6 +57,26 @@ fn a_directive_never_changes_whether_a_corpus_file_parses() {
     assert_eq!(with_directive, plain);
 }
 
+/// miette panics on columns past 65,535, and a snippet of a whole 32 MB line would cost as much
+/// as the line: a finding far into a line is shown in a window of the line around it.
+#[test]
+fn a_finding_past_column_65535_is_shown_in_a_window_of_its_line() {
+    let note = "x".repeat(70_000);
+    let pod = format!(
+        r#"{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "wide", "annotations": {{"note": "{note}"}}}}, "spec": {{"containers": [{{"name": "app", "image": "team.azurecr.io/app:1"}}]}}}}"#
+    );
+    let dir = common::tree(&[("wide.json", &pod)]);
+    let output = kubelint()
+        .current_dir(dir.path())
+        .args(["check", "wide.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.len() < 3_000, "the snippet is a window: {stdout}");
+    insta::assert_snapshot!(stdout);
+}
+
 #[test]
 fn json_files_are_linted_when_named() {
     let (_, found) = lint_json(&testdata("zoo"), &["json-pod.json", "empty.yaml"]);
