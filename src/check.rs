@@ -139,6 +139,7 @@ fn parse(
         let id = match problem.kind {
             ProblemKind::Syntax => ids::YAML_SYNTAX,
             ProblemKind::DuplicateKey => ids::YAML_DUPLICATE_KEY,
+            ProblemKind::ExcessiveAliasing => ids::YAML_EXCESSIVE_ALIASING,
         };
         let finding =
             rules.builtin_finding(id, &source, problem.span.clone(), problem.message.clone());

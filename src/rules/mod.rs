@@ -31,6 +31,7 @@ pub const DOCS_URL: &str = "https://github.com/kubelint/kubelint/blob/main/docs/
 pub mod ids {
     pub const YAML_SYNTAX: &str = "yaml-syntax";
     pub const YAML_DUPLICATE_KEY: &str = "yaml-duplicate-key";
+    pub const YAML_EXCESSIVE_ALIASING: &str = "yaml-excessive-aliasing";
     pub const FILE_NOT_TEXT: &str = "file-not-text";
     pub const FILE_UNREADABLE: &str = "file-unreadable";
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";

@@ -1,5 +1,6 @@
 //! The `yaml` stage: text in, spanned documents out, with syntax problems as data.
 
+mod aliasing;
 mod parse;
 mod source;
 mod tree;

@@ -1,12 +1,13 @@
 //! Builds spanned trees from granit-parser's event stream; the only code that sees the parser.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScanError, Span};
 
+use super::aliasing;
 use super::tree::{Document, NodeData, NodeId, NodeKind, Text};
 
 /// After this many syntax errors in one file the rest of it is not worth reading.
@@ -26,6 +27,8 @@ pub struct Problem {
 pub enum ProblemKind {
     Syntax,
     DuplicateKey,
+    /// Aliases that kubectl's decoder refuses to expand.
+    ExcessiveAliasing,
 }
 
 /// A comment, for suppressions: its text after `#` and where it stands.
@@ -137,6 +140,11 @@ struct Builder {
     doc: Document,
     stack: Vec<Frame>,
     pending: Vec<NodeId>,
+    /// Beside `pending`: whether each pending child is an alias of a node elsewhere.
+    pending_aliases: Vec<bool>,
+    /// The positions in the document's `children` that are aliases.
+    alias_slots: HashSet<u32>,
+    first_alias: Option<Range<usize>>,
     anchors: HashMap<usize, NodeId>,
 }
 
@@ -155,6 +163,9 @@ impl Builder {
             },
             stack: Vec::new(),
             pending: Vec::new(),
+            pending_aliases: Vec::new(),
+            alias_slots: HashSet::new(),
+            first_alias: None,
             anchors: HashMap::new(),
         }
     }
@@ -203,13 +214,16 @@ impl Builder {
                 let id = self.push(span, kind, anchor);
                 self.attach(id);
             }
-            Event::Alias(anchor) => {
-                let id = match self.anchors.get(&anchor) {
-                    Some(&id) => id,
-                    None => self.null(span),
-                };
-                self.attach(id);
-            }
+            Event::Alias(anchor) => match self.anchors.get(&anchor) {
+                Some(&id) => {
+                    self.first_alias.get_or_insert(span);
+                    self.attach_alias(id);
+                }
+                None => {
+                    let id = self.null(span);
+                    self.attach(id);
+                }
+            },
             Event::UnresolvedAlias(name) => {
                 problems.push(Problem {
                     kind: ProblemKind::Syntax,
@@ -257,10 +271,16 @@ impl Builder {
         if frame.mapping && (self.pending.len() - frame.start) % 2 == 1 {
             // A key whose value never came (the document was cut short).
             self.pending.pop();
+            self.pending_aliases.pop();
         }
         let first = offset(self.doc.children.len());
         let len = offset(self.pending.len() - frame.start);
         self.doc.children.extend(self.pending.drain(frame.start..));
+        for (at, alias) in self.pending_aliases.drain(frame.start..).enumerate() {
+            if alias {
+                self.alias_slots.insert(first + offset(at));
+            }
+        }
         let node = &mut self.doc.nodes[frame.id as usize];
         node.end = offset(end).max(node.start);
         node.kind = if frame.mapping {
@@ -295,10 +315,20 @@ impl Builder {
 
     /// Hangs a finished node on the open collection, or makes it the document root.
     fn attach(&mut self, id: NodeId) {
+        self.attach_as(id, false);
+    }
+
+    /// Hangs an anchored node on the open collection once more, as an alias.
+    fn attach_alias(&mut self, id: NodeId) {
+        self.attach_as(id, true);
+    }
+
+    fn attach_as(&mut self, id: NodeId, alias: bool) {
         if self.stack.is_empty() {
             self.doc.root = Some(id);
         } else {
             self.pending.push(id);
+            self.pending_aliases.push(alias);
         }
     }
 
@@ -307,6 +337,16 @@ impl Builder {
             self.close(end, problems);
         }
         self.doc.span.end = end.max(self.doc.span.start);
+        if let Some(first_alias) = self.first_alias
+            && let Some(refusal) = aliasing::refusal(&self.doc, &self.alias_slots)
+        {
+            problems.push(Problem {
+                kind: ProblemKind::ExcessiveAliasing,
+                message: format!("kubectl refuses this document: {refusal}"),
+                span: first_alias,
+                related: None,
+            });
+        }
         self.doc
     }
 }

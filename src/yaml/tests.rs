@@ -100,8 +100,32 @@ fn an_alias_bomb_costs_one_node_per_alias() {
         text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
     }
     let stream = parse(text.as_str());
-    assert!(stream.problems.is_empty());
     assert!(stream.documents[0].nodes.len() < 200);
+    let kinds: Vec<_> = stream
+        .problems
+        .iter()
+        .map(|p| (p.kind, p.span.clone()))
+        .collect();
+    assert_eq!(kinds, [(ProblemKind::ExcessiveAliasing, 63..66)]);
+}
+
+#[test]
+fn kubectl_accepts_aliases_that_stay_a_small_share_of_the_document() {
+    // 2,000 plain nodes and 150 aliases of a scalar: 150 aliased decodes of ~2,300 (6.5%).
+    let mut text = String::from(
+        "anchor: &a x
+",
+    );
+    text.extend((0..1_000).map(|i| format!("k{i}: v\n")));
+    text.extend((0..150).map(|i| format!("alias{i}: *a\n")));
+    assert!(parse(text.as_str()).problems.is_empty());
+}
+
+#[test]
+fn an_alias_inside_its_own_value_is_refused_like_kubectl_does() {
+    let stream = parse("a: &a [x, *a]\n");
+    assert_eq!(stream.problems[0].kind, ProblemKind::ExcessiveAliasing);
+    assert!(stream.problems[0].message.contains("contains itself"));
 }
 
 #[test]
