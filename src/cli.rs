@@ -25,27 +25,34 @@ pub struct Cli {
 pub enum Command {
     /// Lint files and folders (default: the current folder); `-` reads standard input.
     Check {
+        /// Files and folders to lint (default: the current folder); `-` reads standard input.
         paths: Vec<PathBuf>,
+        /// The output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         /// The lowest severity that makes the run fail (exit 1).
         #[arg(long, value_enum, default_value = "error")]
         fail_on: FailOn,
-        /// The config file; otherwise `.kubelint.yaml` is searched from the current folder up.
+        /// The config file; otherwise `.kubelint.yaml` is searched upward from the linted paths,
+        /// then from the current folder.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// The path standard input stands for, so that its environment applies.
+        /// With `-` as the path: the path standard input stands for, so that its environment
+        /// applies.
         #[arg(long)]
         stdin_filename: Option<PathBuf>,
     },
     /// Show which environments each path deploys to, per the config.
     Env {
+        /// Files and folders to show (default: the current folder).
         paths: Vec<PathBuf>,
+        /// The config file; otherwise `.kubelint.yaml` is searched upward.
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// List the rules; `--test` runs every rule's own cases.
     Rules {
+        /// The config file, whose rule folders add rules.
         #[arg(long)]
         config: Option<PathBuf>,
         /// Run each rule's good and bad cases and report failures.
@@ -115,9 +122,24 @@ fn check_command(
     stdin_filename: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
+    let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin_filename.is_some() && !reads_stdin {
+        return Err(CliError::Usage(
+            "--stdin-filename needs `-` as the path, to lint standard input".into(),
+        ));
+    }
+    // A path that is not there is a typo on the command line, not a finding in a file.
+    if let Some(missing) = paths
+        .iter()
+        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
+    {
+        return Err(CliError::Usage(format!(
+            "{}: no such file or folder",
+            missing.display()
+        )));
+    }
     let config = load_config(config)?;
     let rules = RuleSet::load(&config)?;
-    let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     let outcome: Outcome = if reads_stdin {
         if paths.len() > 1 {
             return Err(CliError::Usage(

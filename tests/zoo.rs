@@ -134,12 +134,12 @@ fn file_system_oddities_are_findings_and_the_rest_is_linted() {
             "loop/up:1:1 file-unreadable",
         ]
     );
-    let (_, named) = lint_json(root, &["pipe.yaml", "missing.yaml", "good.yaml"]);
+    let (_, named) = lint_json(root, &["pipe.yaml", "dangling.yaml", "good.yaml"]);
     assert_eq!(
         named,
         [
+            "dangling.yaml:1:1 file-unreadable",
             "good.yaml:9:14 missing-image-pull-secret",
-            "missing.yaml:1:1 file-unreadable",
             "pipe.yaml:1:1 file-unreadable"
         ]
     );

@@ -57,6 +57,6 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             }
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &list).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &list).map_err(io::Error::from)?;
     writeln!(out)
 }

@@ -35,7 +35,7 @@ pub fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &log(findings, rules, root))
-        .map_err(io::Error::other)?;
+        .map_err(io::Error::from)?;
     writeln!(out)
 }
 
