@@ -68,7 +68,7 @@ fn a_clean_tree_exits_zero_with_a_summary() {
         .arg("check")
         .assert()
         .code(0)
-        .stdout("0 errors, 0 warnings in 0 of 1 file (1 object)\n");
+        .stdout("no findings; 1 file, 1 object checked\n");
 }
 
 #[test]
@@ -266,7 +266,7 @@ fn human_output_shows_the_snippet_and_summary() {
             predicate::str::starts_with("good.yaml:9:14\n")
                 .and(predicate::str::contains("missing-image-pull-secret"))
                 .and(predicate::str::ends_with(
-                    "1 error, 0 warnings in 1 of 1 file (1 object)\n",
+                    "1 error, 0 warnings in 1 file; 1 file, 1 object checked\n",
                 )),
         );
 }
@@ -323,7 +323,7 @@ fn named_files_resolve_references_across_the_repository_but_only_they_are_report
         .args(["check", "pod.yaml"])
         .assert()
         .code(0)
-        .stdout("0 errors, 0 warnings in 0 of 1 file (1 object)\n");
+        .stdout("no findings; 1 file, 1 object checked\n");
     std::fs::remove_file(dir.path().join("sa.yaml")).unwrap();
     assert_eq!(
         lint(dir.path(), &["pod.yaml"]),

@@ -92,7 +92,7 @@ fn human_output_survives_every_bad_input() {
         .code(1)
         .stdout(
             predicate::str::contains("latin1.yaml:3:13")
-                .and(predicate::str::contains("in 13 of 16 files"))
+                .and(predicate::str::contains("in 13 files; 16 files"))
                 // Binary content is never printed raw: it could drive the terminal.
                 .and(predicate::str::contains("\u{18}").not()),
         );
