@@ -164,6 +164,7 @@ fn check_command(
         step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
             .filter(|path| !path.is_empty())
             .map(PathBuf::from),
+        fail_on,
     };
     let code = report::exit_code(&outcome, fail_on);
     match report::write(&outcome, format, &context, out) {

@@ -37,6 +37,8 @@ pub struct Context<'r> {
     pub root: Option<PathBuf>,
     /// GitHub's `$GITHUB_STEP_SUMMARY` file, which `--format github` appends a table to.
     pub step_summary: Option<PathBuf>,
+    /// What fails the run: JUnit marks exactly those findings as failures.
+    pub fail_on: FailOn,
 }
 
 /// The lowest severity that fails the run.
@@ -133,7 +135,7 @@ pub fn write(
             }
             Ok(())
         }
-        Format::Junit => junit::write(findings, outcome.files, out),
+        Format::Junit => junit::write(findings, outcome.files, context.fail_on.threshold(), out),
     }
 }
 

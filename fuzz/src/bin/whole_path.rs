@@ -68,6 +68,7 @@ fn main() {
             color: false,
             root: Some(repo.clone()),
             step_summary: None,
+            fail_on: report::FailOn::Error,
         };
         for format in FORMATS {
             let mut out = Vec::new();
