@@ -63,10 +63,11 @@ impl RuleSet {
 /// source text is not the value itself (escapes, block scalars).
 fn reference_span(text: &str, image: &ImageUse<'_>, offset: usize) -> Range<usize> {
     let node = image.node.span();
-    let source = &text[node.clone()];
+    let source = text.get(node.clone()).unwrap_or_default();
+    // Quotes are one byte; a plain value may end in a multi-byte character, so slice with `get`.
     let inner_start = if source == image.text {
         node.start
-    } else if source.len() >= 2 && &source[1..source.len() - 1] == image.text {
+    } else if source.len() >= 2 && source.get(1..source.len() - 1) == Some(image.text) {
         node.start + 1
     } else {
         return node;
