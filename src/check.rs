@@ -133,6 +133,7 @@ fn parse(
             ));
             yaml::Stream::default()
         }
+        None if discover::is_json(&input.path) => yaml::parse_json(Arc::clone(&source.text)),
         None => yaml::parse(Arc::clone(&source.text)),
     };
     for problem in &stream.problems {

@@ -84,6 +84,15 @@ fn json_files_are_linted_when_named() {
 }
 
 #[test]
+fn a_file_named_twice_in_two_spellings_is_reported_once() {
+    let (_, found) = lint_json(
+        &testdata("zoo"),
+        &["good.yaml", "../zoo/good.yaml", "./good.yaml"],
+    );
+    assert_eq!(found, ["good.yaml:9:14 missing-image-pull-secret"]);
+}
+
+#[test]
 fn human_output_survives_every_bad_input() {
     kubelint()
         .current_dir(testdata("zoo"))
@@ -92,7 +101,7 @@ fn human_output_survives_every_bad_input() {
         .code(1)
         .stdout(
             predicate::str::contains("latin1.yaml:3:13")
-                .and(predicate::str::contains("in 13 files; 16 files"))
+                .and(predicate::str::contains("in 16 files; 19 files"))
                 // Binary content is never printed raw: it could drive the terminal.
                 .and(predicate::str::contains("\u{18}").not()),
         );

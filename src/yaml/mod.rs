@@ -5,7 +5,7 @@ mod parse;
 mod source;
 mod tree;
 
-pub use parse::{Comment, Problem, ProblemKind, Stream, parse};
+pub use parse::{Comment, Problem, ProblemKind, Stream, parse, parse_json};
 pub use source::{Position, SourceFile};
 pub use tree::{Document, Node, NodeId};
 

@@ -51,7 +51,77 @@ pub struct Stream {
 /// The documents share `text`: scalars that are their own source text point into it.
 pub fn parse(text: impl Into<Arc<str>>) -> Stream {
     let shared: Arc<str> = text.into();
-    let text = &*shared;
+    let mut stream = Stream::default();
+    parse_range(&shared, 0..shared.len(), &mut stream);
+    stream.problems.sort_by_key(|p| (p.span.start, p.span.end));
+    stream
+}
+
+/// Parses a `.json` file: each of its concatenated JSON values is a document (as kubectl
+/// reads them), and what JSON does not allow, such as `//` comments, is a syntax problem at
+/// its position rather than YAML that happens to parse.
+pub fn parse_json(text: impl Into<Arc<str>>) -> Stream {
+    let shared: Arc<str> = text.into();
+    let mut stream = Stream::default();
+    let mut values =
+        serde_json::Deserializer::from_str(&shared).into_iter::<serde::de::IgnoredAny>();
+    let mut start = 0;
+    loop {
+        match values.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = values.byte_offset();
+                parse_range(&shared, start..end, &mut stream);
+                start = end;
+            }
+            Some(Err(error)) => {
+                let at = json_error_offset(&shared, &error);
+                let why = if shared[at..].starts_with("//") || shared[at..].starts_with("/*") {
+                    "JSON does not allow comments".to_string()
+                } else {
+                    json_message(&error)
+                };
+                stream.problems.push(Problem {
+                    kind: ProblemKind::Syntax,
+                    message: format!("not valid JSON: {why}"),
+                    span: at..at,
+                    related: None,
+                });
+                break;
+            }
+        }
+    }
+    stream.problems.sort_by_key(|p| (p.span.start, p.span.end));
+    stream
+}
+
+/// serde_json's message without its ` at line L column C` suffix: the finding has the position.
+fn json_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// serde_json counts lines from 1 and columns in bytes from 1 (0 before the line's first byte).
+fn json_error_offset(text: &str, error: &serde_json::Error) -> usize {
+    let line_start = text
+        .split_inclusive('\n')
+        .take(error.line().saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let mut at = (line_start + error.column().saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Parses `range` of `shared` as a YAML stream into `stream`, positions in `shared`'s offsets.
+fn parse_range(shared: &Arc<str>, range: Range<usize>, stream: &mut Stream) {
+    let base = range.start;
+    let text = &shared[range];
     // Comments matter only as suppressions; a file that names no directive is parsed
     // without collecting them, which spares the parser a queue of comment events. When they
     // are collected, the parser's look-ahead may hold any number of them: its default limit
@@ -63,16 +133,15 @@ pub fn parse(text: impl Into<Arc<str>>) -> Stream {
         max_buffered_comment_events: usize::MAX,
     };
     let mut parser = Parser::new_from_str_with_options(text, options);
-    let mut stream = Stream::default();
     let mut builder: Option<Builder> = None;
     let mut errors = 0;
     loop {
         match parser.next() {
             None | Some(Ok((Event::StreamEnd, _))) => break,
             Some(Ok((event, span))) => {
-                let span = byte_range(text, &span);
+                let span = byte_range(text, &span, base);
                 match event {
-                    Event::DocumentStart(..) => builder = Some(Builder::new(span.start, &shared)),
+                    Event::DocumentStart(..) => builder = Some(Builder::new(span.start, shared)),
                     Event::DocumentEnd => {
                         if let Some(b) = builder.take() {
                             stream
@@ -93,7 +162,7 @@ pub fn parse(text: impl Into<Arc<str>>) -> Stream {
             }
             Some(Err(error)) => {
                 builder = None;
-                stream.problems.push(syntax_problem(text, &error));
+                stream.problems.push(syntax_problem(text, &error, base));
                 errors += 1;
                 if errors >= MAX_ERRORS || !matches!(parser.proceed_next_document(), Ok(true)) {
                     break;
@@ -101,12 +170,10 @@ pub fn parse(text: impl Into<Arc<str>>) -> Stream {
             }
         }
     }
-    stream.problems.sort_by_key(|p| (p.span.start, p.span.end));
-    stream
 }
 
-fn syntax_problem(text: &str, error: &ScanError) -> Problem {
-    let at = marker_offset(text, error.marker());
+fn syntax_problem(text: &str, error: &ScanError, base: usize) -> Problem {
+    let at = base + marker_offset(text, error.marker());
     Problem {
         kind: ProblemKind::Syntax,
         message: error.info().to_string(),
@@ -123,9 +190,9 @@ fn marker_offset(text: &str, marker: &granit_parser::Marker) -> usize {
     })
 }
 
-fn byte_range(text: &str, span: &Span) -> Range<usize> {
+fn byte_range(text: &str, span: &Span, base: usize) -> Range<usize> {
     let start = marker_offset(text, &span.start);
-    start..marker_offset(text, &span.end).max(start)
+    base + start..base + marker_offset(text, &span.end).max(start)
 }
 
 /// An open collection while its children are still arriving: they collect in the builder's

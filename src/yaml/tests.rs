@@ -208,3 +208,23 @@ fn escaped_and_folded_scalars_keep_their_values_and_source_spans() {
 fn nodes_stay_compact() {
     assert!(std::mem::size_of::<super::tree::NodeData>() <= 24);
 }
+
+#[test]
+fn concatenated_json_values_are_documents_with_file_offsets() {
+    let text = "{\"a\": 1}\n{\"b\": \"x\"}\n";
+    let stream = parse_json(text);
+    assert!(stream.problems.is_empty());
+    assert_eq!(stream.documents.len(), 2);
+    let second = stream.documents[1].root().unwrap();
+    let value = second.get("b").unwrap();
+    assert_eq!(&text[value.span()], "\"x\"");
+}
+
+#[test]
+fn json_comments_are_a_syntax_problem_at_the_comment() {
+    let text = "{\n  // no\n  \"a\": 1\n}\n";
+    let stream = parse_json(text);
+    assert!(stream.documents.is_empty());
+    assert_eq!(stream.problems[0].span, 4..4);
+    assert!(stream.problems[0].message.contains("comments"));
+}
