@@ -103,13 +103,41 @@ enum CliError {
     Usage(String),
 }
 
-fn load_config(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+/// The config that applies: `--config`; else the `.kubelint.yaml` found upward from the
+/// linted paths (as ruff and eslint look), so `kubelint check /path/to/repo` from elsewhere
+/// uses that repository's config; else the one found upward from the current folder.
+fn load_config(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Config, CliError> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    match explicit
-        .map(Path::to_path_buf)
-        .or_else(|| Config::find(&cwd))
-    {
-        Some(path) => Config::load(&path),
+    if let Some(path) = explicit {
+        return Ok(Config::load(path)?);
+    }
+    let mut found: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .filter_map(|p| {
+            let absolute = crate::config::absolutize(&cwd, p);
+            let start = if absolute.is_dir() {
+                absolute.as_path()
+            } else {
+                absolute.parent()?
+            };
+            Config::find(start)
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    if found.len() > 1 {
+        let names: Vec<String> = found
+            .iter()
+            .map(|p| crate::config::display_path(p))
+            .collect();
+        return Err(CliError::Usage(format!(
+            "the paths belong to different configs ({}): lint them in separate runs, or choose one with --config",
+            names.join(", ")
+        )));
+    }
+    match found.pop().or_else(|| Config::find(&cwd)) {
+        Some(path) => Ok(Config::load(&path)?),
         None => Ok(Config::empty(cwd)),
     }
 }
@@ -138,7 +166,11 @@ fn check_command(
             missing.display()
         )));
     }
-    let config = load_config(config)?;
+    let searched_from: Vec<PathBuf> = match stdin_filename {
+        Some(name) if reads_stdin => vec![name.to_path_buf()],
+        _ => paths.to_vec(),
+    };
+    let config = load_config(config, &searched_from)?;
     let rules = RuleSet::load(&config)?;
     let outcome: Outcome = if reads_stdin {
         if paths.len() > 1 {
@@ -179,13 +211,17 @@ fn env_command(
     config: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let config = load_config(config)?;
     let defaults = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &defaults[..]
     } else {
         paths
     };
+    let config = load_config(config, paths)?;
+    match &config.source {
+        Some(source) => writeln!(out, "config: {}", crate::config::display_path(source))?,
+        None => writeln!(out, "config: none (no .kubelint.yaml found)")?,
+    }
     for path in paths {
         let envs = config.environments_for(&config.relative(path));
         let shown = crate::config::display_path(path);
@@ -212,7 +248,7 @@ fn env_command(
 }
 
 fn rules_command(config: Option<&Path>, test: bool, out: &mut dyn Write) -> Result<i32, CliError> {
-    let config = load_config(config)?;
+    let config = load_config(config, &[])?;
     let rules = RuleSet::load(&config)?;
     if test {
         let failures = cases::run_all(&rules);

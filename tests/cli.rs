@@ -112,7 +112,8 @@ fn env_shows_which_environments_a_path_gets() {
         .assert()
         .code(0)
         .stdout(
-            ".pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod)\n\
+            "config: .kubelint.yaml\n\
+             .pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod)\n\
              .pipeline/k8s/base/redis/deployment.yaml: no environment\n",
         );
 }

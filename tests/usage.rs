@@ -70,3 +70,49 @@ fn a_closed_pipe_ends_every_format_quietly() {
         assert_eq!(output.status.code(), Some(1), "--format {format}");
     }
 }
+
+/// ruff and eslint find the config from the linted path: a repository linted from elsewhere
+/// gets its own `.kubelint.yaml`, and `env` says which config applies.
+#[test]
+fn the_config_is_found_upward_from_the_linted_path_first() {
+    let outside = tree(&[]);
+    let repo = common::testdata("repo");
+    let prod = repo.join(".pipeline/k8s/overlays/prod/redis-cache.yaml");
+    let found = common::lint(outside.path(), &[prod.to_str().unwrap()]);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.ends_with("dockerhub-image-in-china")),
+        "{found:?}"
+    );
+    kubelint()
+        .current_dir(outside.path())
+        .args(["env", prod.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "config: {}",
+            repo.join(".kubelint.yaml").display()
+        )));
+}
+
+#[test]
+fn paths_under_two_configs_are_a_usage_error_and_an_explicit_config_wins() {
+    let dir = tree(&[
+        ("a/.kubelint.yaml", ""),
+        ("a/pod.yaml", &pod("redis:7")),
+        ("b/.kubelint.yaml", ""),
+        ("b/pod.yaml", &pod("redis:7")),
+    ]);
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "a", "b"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("different configs"));
+    kubelint()
+        .current_dir(dir.path())
+        .args(["check", "a", "b", "--config", "a/.kubelint.yaml"])
+        .assert()
+        .code(0);
+}
