@@ -116,3 +116,76 @@ fn paths_under_two_configs_are_a_usage_error_and_an_explicit_config_wins() {
         .assert()
         .code(0);
 }
+
+/// `kubelint check` in a folder holding only `config` exits 2 and says `message` on stderr.
+fn config_error(config: &str, message: &str) {
+    let dir = tree(&[(".kubelint.yaml", config)]);
+    kubelint()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!("kubelint: .kubelint.yaml:{message}\n"));
+}
+
+#[test]
+fn a_bad_glob_is_reported_at_the_glob() {
+    config_error(
+        "environments:\n  prod:\n    paths: [ok/**, \"a/[b\"]\n",
+        "3:20: environments.prod.paths: invalid glob `a/[b`: unclosed character class; missing ']'",
+    );
+}
+
+#[test]
+fn a_duplicate_key_in_the_config_gets_no_parser_advice() {
+    config_error(
+        "exclude: [a]\nexclude: [b]\n",
+        "2:1: duplicate mapping key: exclude",
+    );
+}
+
+#[test]
+fn empty_required_strings_are_rejected_at_their_position() {
+    config_error(
+        "environments:\n  prod:\n    mirrors:\n      docker.io: { via: \"\" }\n",
+        "4:25: this value must not be empty",
+    );
+    config_error(
+        "environments:\n  prod:\n    registries:\n      a.io: { pull-secret: \" \" }\n",
+        "4:28: this value must not be empty",
+    );
+    config_error(
+        "exclude: [\"\"]\n",
+        "1:11: exclude: an empty glob matches nothing",
+    );
+}
+
+#[test]
+fn rule_folders_stay_inside_the_config_folder() {
+    for folder in ["/", "..", "."] {
+        config_error(
+            &format!("rules:\n  folders: [\"{folder}\"]\n"),
+            &format!("2:13: rules.folders: `{folder}` is not a folder inside the config's folder"),
+        );
+    }
+}
+
+#[test]
+fn a_user_rule_id_must_be_kebab_case() {
+    let dir = tree(&[
+        (".kubelint.yaml", "rules:\n  folders: [policies]\n"),
+        (
+            "policies/bad.yaml",
+            "id: No_Latest\nseverity: warning\nsummary: s\nfor: image\ndeny:\n  - if: { image.tag: latest }\nmessage: m\n",
+        ),
+    ]);
+    kubelint()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "policies/bad.yaml:1:5: rule `No_Latest`: the id `No_Latest` is not kebab-case",
+        ));
+}
