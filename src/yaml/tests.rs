@@ -228,3 +228,26 @@ fn json_comments_are_a_syntax_problem_at_the_comment() {
     assert_eq!(stream.problems[0].span, 4..4);
     assert!(stream.problems[0].message.contains("comments"));
 }
+
+#[test]
+fn merge_keys_through_a_dag_of_aliases_are_read_once_per_source() {
+    // Eight aliases of the level below at each of nine levels: 8^9 paths to the bottom.
+    let mut text = String::from("m0: &m0 { x0: 1 }\n");
+    for level in 1..10 {
+        let below = vec![format!("*m{}", level - 1); 8].join(", ");
+        text.push_str(&format!(
+            "m{level}: &m{level} {{ <<: [{below}], x{level}: 1 }}\n"
+        ));
+    }
+    text.push_str("top: { <<: *m9, own: 1 }\n");
+    let stream = parse(text.as_str());
+    let top = stream.documents[0].root().unwrap().get("top").unwrap();
+    assert_eq!(top.text("x0"), Some("1"));
+    assert_eq!(top.get("missing"), None);
+    let keys: Vec<_> = top.entries().iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys.len(),
+        11,
+        "own, then x9 down to x0, each once: {keys:?}"
+    );
+}
