@@ -279,12 +279,16 @@ fn parse(
             findings.extend(rules.builtin_finding(ids::FILE_NOT_TEXT, origin, problem.message));
             yaml::Stream::default()
         }
+        None if discover::is_json(&input.path) => {
+            yaml::parse_json(Arc::clone(&source.text)).in_file(id)
+        }
         None => yaml::parse(Arc::clone(&source.text)).in_file(id),
     };
     for problem in &stream.problems {
         let rule = match problem.kind {
             ProblemKind::Syntax => ids::YAML_SYNTAX,
             ProblemKind::DuplicateKey => ids::YAML_DUPLICATE_KEY,
+            ProblemKind::ExcessiveAliasing => ids::YAML_EXCESSIVE_ALIASING,
         };
         let origin = Origin::new(id, problem.span.clone());
         let finding = rules.builtin_finding(rule, origin, problem.message.clone());

@@ -25,22 +25,28 @@ pub struct Cli {
 pub enum Command {
     /// Lint files and folders (default: the current folder); `-` reads standard input.
     Check {
+        /// Files and folders to lint (default: the current folder); `-` reads standard input.
         paths: Vec<PathBuf>,
+        /// The output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         /// The lowest severity that makes the run fail (exit 1).
         #[arg(long, value_enum, default_value = "error")]
         fail_on: FailOn,
-        /// The config file; otherwise `.kubelint.yaml` is searched from the current folder up.
+        /// The config file; otherwise `.kubelint.yaml` is searched upward from the linted paths,
+        /// then from the current folder.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// The path standard input stands for, so that its environment applies.
+        /// With `-` as the path: the path standard input stands for, so that its environment
+        /// applies.
         #[arg(long)]
         stdin_filename: Option<PathBuf>,
     },
     /// Show which environments each path deploys to, per the config.
     Env {
+        /// Files and folders to show (default: the current folder).
         paths: Vec<PathBuf>,
+        /// The config file; otherwise `.kubelint.yaml` is searched upward.
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -56,6 +62,7 @@ pub enum Command {
     },
     /// List the rules; `--test` runs every rule's own cases.
     Rules {
+        /// The config file, whose rule folders add rules.
         #[arg(long)]
         config: Option<PathBuf>,
         /// Run each rule's good and bad cases and report failures.
@@ -111,13 +118,41 @@ enum CliError {
     Usage(String),
 }
 
-fn load_config(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+/// The config that applies: `--config`; else the `.kubelint.yaml` found upward from the
+/// linted paths (as ruff and eslint look), so `kubelint check /path/to/repo` from elsewhere
+/// uses that repository's config; else the one found upward from the current folder.
+fn load_config(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Config, CliError> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    match explicit
-        .map(Path::to_path_buf)
-        .or_else(|| Config::find(&cwd))
-    {
-        Some(path) => Config::load(&path),
+    if let Some(path) = explicit {
+        return Ok(Config::load(path)?);
+    }
+    let mut found: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .filter_map(|p| {
+            let absolute = crate::config::absolutize(&cwd, p);
+            let start = if absolute.is_dir() {
+                absolute.as_path()
+            } else {
+                absolute.parent()?
+            };
+            Config::find(start)
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    if found.len() > 1 {
+        let names: Vec<String> = found
+            .iter()
+            .map(|p| crate::config::display_path(p))
+            .collect();
+        return Err(CliError::Usage(format!(
+            "the paths belong to different configs ({}): lint them in separate runs, or choose one with --config",
+            names.join(", ")
+        )));
+    }
+    match found.pop().or_else(|| Config::find(&cwd)) {
+        Some(path) => Ok(Config::load(&path)?),
         None => Ok(Config::empty(cwd)),
     }
 }
@@ -130,7 +165,7 @@ fn build_command(
     config: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let config = load_config(config)?;
+    let config = load_config(config, &[dir.to_path_buf()])?;
     let rules = RuleSet::load(&config)?;
     let built = check::build_dir(dir, &config, &rules).map_err(CliError::Usage)?;
     let options = crate::yaml::Emit {
@@ -163,9 +198,28 @@ fn check_command(
     stdin_filename: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let config = load_config(config)?;
-    let rules = RuleSet::load(&config)?;
     let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin_filename.is_some() && !reads_stdin {
+        return Err(CliError::Usage(
+            "--stdin-filename needs `-` as the path, to lint standard input".into(),
+        ));
+    }
+    // A path that is not there is a typo on the command line, not a finding in a file.
+    if let Some(missing) = paths
+        .iter()
+        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
+    {
+        return Err(CliError::Usage(format!(
+            "{}: no such file or folder",
+            missing.display()
+        )));
+    }
+    let searched_from: Vec<PathBuf> = match stdin_filename {
+        Some(name) if reads_stdin => vec![name.to_path_buf()],
+        _ => paths.to_vec(),
+    };
+    let config = load_config(config, &searched_from)?;
+    let rules = RuleSet::load(&config)?;
     let outcome: Outcome = if reads_stdin {
         if paths.len() > 1 {
             return Err(CliError::Usage(
@@ -190,6 +244,7 @@ fn check_command(
         step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
             .filter(|path| !path.is_empty())
             .map(PathBuf::from),
+        fail_on,
     };
     let code = report::exit_code(&outcome, fail_on);
     match report::write(&outcome, format, &context, out) {
@@ -204,14 +259,18 @@ fn env_command(
     config: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let config = load_config(config)?;
     let defaults = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &defaults[..]
     } else {
         paths
     };
+    let config = load_config(config, paths)?;
     let rules = RuleSet::load(&config)?;
+    match &config.source {
+        Some(source) => writeln!(out, "config: {}", crate::config::display_path(source))?,
+        None => writeln!(out, "config: none (no .kubelint.yaml found)")?,
+    }
     for path in paths {
         let direct = config.environments_for(&config.relative(path));
         let built = if path.is_file() {
@@ -245,7 +304,7 @@ fn env_command(
 }
 
 fn rules_command(config: Option<&Path>, test: bool, out: &mut dyn Write) -> Result<i32, CliError> {
-    let config = load_config(config)?;
+    let config = load_config(config, &[])?;
     let rules = RuleSet::load(&config)?;
     if test {
         let failures = cases::run_all(&rules);

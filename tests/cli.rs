@@ -68,7 +68,7 @@ fn a_clean_tree_exits_zero_with_a_summary() {
         .arg("check")
         .assert()
         .code(0)
-        .stdout("0 errors, 0 warnings in 0 of 1 file (1 object)\n");
+        .stdout("no findings; 1 file, 1 object checked\n");
 }
 
 #[test]
@@ -112,7 +112,8 @@ fn env_shows_which_environments_a_path_gets() {
         .assert()
         .code(0)
         .stdout(
-            ".pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod)\n\
+            "config: .kubelint.yaml\n\
+             .pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod)\n\
              .pipeline/k8s/overlays/prod/redis-cache.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod) via .pipeline/k8s/overlays/prod/kustomization.yaml\n\
              .pipeline/k8s/base/redis/deployment.yaml: prod (ack, cn-shanghai, namespace klinematrix-prod) via .pipeline/k8s/overlays/prod/kustomization.yaml\n\
              .pipeline/k8s/base/redis/deployment.yaml: test (aks, koreacentral, namespace klinematrix-test) via .pipeline/k8s/overlays/test/kustomization.yaml\n",
@@ -268,7 +269,7 @@ fn human_output_shows_the_snippet_and_summary() {
             predicate::str::starts_with("good.yaml:9:14\n")
                 .and(predicate::str::contains("missing-image-pull-secret"))
                 .and(predicate::str::ends_with(
-                    "1 error, 0 warnings in 1 of 1 file (1 object)\n",
+                    "1 error, 0 warnings in 1 file; 1 file, 1 object checked\n",
                 )),
         );
 }
@@ -325,7 +326,7 @@ fn named_files_resolve_references_across_the_repository_but_only_they_are_report
         .args(["check", "pod.yaml"])
         .assert()
         .code(0)
-        .stdout("0 errors, 0 warnings in 0 of 1 file (1 object)\n");
+        .stdout("no findings; 1 file, 1 object checked\n");
     std::fs::remove_file(dir.path().join("sa.yaml")).unwrap();
     assert_eq!(
         lint(dir.path(), &["pod.yaml"]),

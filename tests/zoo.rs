@@ -31,10 +31,65 @@ fn the_zoo_reports_each_bad_file_and_every_good_one() {
     assert_eq!(found, expected_lines(&testdata("zoo/EXPECTED")));
 }
 
+/// rook's nfs.yaml holds a block of more than 96 comment lines; naming a directive (which
+/// makes kubelint collect comments) must not turn it into a syntax error or lose its objects.
+#[test]
+fn a_directive_never_changes_whether_a_corpus_file_parses() {
+    let nfs = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/rook+rook/deploy/examples/nfs.yaml");
+    let Ok(text) = std::fs::read_to_string(&nfs) else {
+        eprintln!("skipped: {} is absent", nfs.display());
+        return;
+    };
+    let summary = |text: String| {
+        let output = kubelint()
+            .args(["check", "-", "--format", "github", "--fail-on", "never"])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let plain = summary(text.clone());
+    let with_directive = summary(format!(
+        "# kubelint-disable-file hardcoded-clb-spec\n{text}"
+    ));
+    assert!(plain.contains("1 object"), "{plain}");
+    assert_eq!(with_directive, plain);
+}
+
+/// miette panics on columns past 65,535, and a snippet of a whole 32 MB line would cost as much
+/// as the line: a finding far into a line is shown in a window of the line around it.
+#[test]
+fn a_finding_past_column_65535_is_shown_in_a_window_of_its_line() {
+    let note = "x".repeat(70_000);
+    let pod = format!(
+        r#"{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "wide", "annotations": {{"note": "{note}"}}}}, "spec": {{"containers": [{{"name": "app", "image": "team.azurecr.io/app:1"}}]}}}}"#
+    );
+    let dir = common::tree(&[("wide.json", &pod)]);
+    let output = kubelint()
+        .current_dir(dir.path())
+        .args(["check", "wide.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.len() < 3_000, "the snippet is a window: {stdout}");
+    insta::assert_snapshot!(stdout);
+}
+
 #[test]
 fn json_files_are_linted_when_named() {
     let (_, found) = lint_json(&testdata("zoo"), &["json-pod.json", "empty.yaml"]);
     assert_eq!(found, ["json-pod.json:12:18 missing-image-pull-secret"]);
+}
+
+#[test]
+fn a_file_named_twice_in_two_spellings_is_reported_once() {
+    let (_, found) = lint_json(
+        &testdata("zoo"),
+        &["good.yaml", "../zoo/good.yaml", "./good.yaml"],
+    );
+    assert_eq!(found, ["good.yaml:9:14 missing-image-pull-secret"]);
 }
 
 #[test]
@@ -46,7 +101,7 @@ fn human_output_survives_every_bad_input() {
         .code(1)
         .stdout(
             predicate::str::contains("latin1.yaml:3:13")
-                .and(predicate::str::contains("in 12 of 15 files"))
+                .and(predicate::str::contains("in 17 files; 20 files"))
                 // Binary content is never printed raw: it could drive the terminal.
                 .and(predicate::str::contains("\u{18}").not()),
         );
@@ -88,12 +143,12 @@ fn file_system_oddities_are_findings_and_the_rest_is_linted() {
             "loop/up:1:1 file-unreadable",
         ]
     );
-    let (_, named) = lint_json(root, &["pipe.yaml", "missing.yaml", "good.yaml"]);
+    let (_, named) = lint_json(root, &["pipe.yaml", "dangling.yaml", "good.yaml"]);
     assert_eq!(
         named,
         [
+            "dangling.yaml:1:1 file-unreadable",
             "good.yaml:9:14 missing-image-pull-secret",
-            "missing.yaml:1:1 file-unreadable",
             "pipe.yaml:1:1 file-unreadable"
         ]
     );

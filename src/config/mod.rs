@@ -68,7 +68,12 @@ impl Config {
     pub fn for_case(env: Option<Environment>) -> Self {
         let mut file = ConfigFile::default();
         if let Some(mut env) = env {
-            env.paths = vec!["**".into()];
+            let everything = serde_saphyr::Location::UNKNOWN;
+            env.paths = vec![serde_saphyr::Spanned::new(
+                "**".into(),
+                everything,
+                everything,
+            )];
             file.environments.insert("case".into(), env);
         }
         Config::compile(PathBuf::new(), None, file)
@@ -110,14 +115,23 @@ impl Config {
         file: ConfigFile,
     ) -> Result<Self, ConfigError> {
         let origin = source.clone().unwrap_or_else(|| root.join(FILE_NAME));
-        let globs = |patterns: &mut dyn Iterator<Item = &String>, what: &str| {
+        // Each glob with where it is written, so a bad one is reported at itself.
+        type Patterns<'p> = dyn Iterator<Item = (&'p String, Option<serde_saphyr::Location>)> + 'p;
+        let globs = |patterns: &mut Patterns<'_>, what: &str| {
             let mut set = GlobSetBuilder::new();
-            for pattern in patterns {
+            for (pattern, at) in patterns {
+                if pattern.trim().is_empty() {
+                    return Err(ConfigError::at(
+                        &origin,
+                        at,
+                        format!("{what}: an empty glob matches nothing"),
+                    ));
+                }
                 let glob = Glob::new(pattern).map_err(|e| {
                     ConfigError::at(
                         &origin,
-                        None,
-                        format!("{what}: invalid glob `{pattern}`: {e}"),
+                        at,
+                        format!("{what}: invalid glob `{pattern}`: {}", e.kind()),
                     )
                 })?;
                 set.add(glob);
@@ -130,13 +144,19 @@ impl Config {
             .iter()
             .map(|(name, spec)| {
                 // A path names what is under it too: `overlays/prod` is the overlay's folder.
-                let with_contents: Vec<String> = spec
+                let with_contents: Vec<(String, Option<serde_saphyr::Location>)> = spec
                     .paths
                     .iter()
-                    .flat_map(|p| [p.clone(), format!("{}/**", p.trim_end_matches('/'))])
+                    .flat_map(|p| {
+                        let below = format!("{}/**", p.value.trim_end_matches('/'));
+                        [
+                            (p.value.clone(), Some(p.referenced)),
+                            (below, Some(p.referenced)),
+                        ]
+                    })
                     .collect();
                 let set = globs(
-                    &mut with_contents.iter(),
+                    &mut with_contents.iter().map(|(p, at)| (p, *at)),
                     &format!("environments.{name}.paths"),
                 )?;
                 let env = Env {
@@ -146,8 +166,14 @@ impl Config {
                 Ok((Arc::new(env), set))
             })
             .collect::<Result<_, ConfigError>>()?;
-        let exclude = globs(&mut file.exclude.iter(), "exclude")?;
-        let helm_values = globs(&mut file.helm.values.keys(), "helm.values")?;
+        let exclude = globs(
+            &mut file.exclude.iter().map(|p| (&p.value, Some(p.referenced))),
+            "exclude",
+        )?;
+        let helm_values = globs(
+            &mut file.helm.values.keys().map(|k| (k, None)),
+            "helm.values",
+        )?;
         let cwd = std::env::current_dir().unwrap_or_default();
         Ok(Config {
             absolute_root: absolutize(&cwd, &root),
@@ -233,6 +259,11 @@ pub(crate) fn parse_message(error: &serde_saphyr::Error) -> String {
     let text = error.to_string();
     let first = text.lines().next().unwrap_or_default().trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
+    // The parser's advice to its own caller, not to the user.
+    let first = first
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(first);
     let positioned = first.strip_prefix("line ").and_then(|rest| {
         let (_, after) = rest.split_once(" column ")?;
         let (_, message) = after.split_once(": ")?;

@@ -17,7 +17,7 @@ pub struct ConfigFile {
     pub rules: RulesConfig,
     /// Globs (relative to the config file) that are never linted.
     #[serde(default)]
-    pub exclude: Vec<String>,
+    pub exclude: Vec<Spanned<String>>,
     #[serde(default)]
     pub helm: HelmConfig,
     /// Pod-spec paths for custom workload kinds, such as `Rollout: spec.template.spec`.
@@ -30,10 +30,12 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Environment {
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub paths: Vec<Spanned<String>>,
     pub platform: Option<Platform>,
+    #[serde(default, deserialize_with = "non_empty_option")]
     pub region: Option<String>,
     /// The namespace of objects that do not set one.
+    #[serde(default, deserialize_with = "non_empty_option")]
     pub namespace: Option<String>,
     /// Private registries by host, with the pull secret pods need for each.
     #[serde(default)]
@@ -71,6 +73,7 @@ impl Platform {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Registry {
+    #[serde(default, deserialize_with = "non_empty_option")]
     pub pull_secret: Option<String>,
 }
 
@@ -78,6 +81,7 @@ pub struct Registry {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Mirror {
     /// The mirror host (and path prefix) that serves the registry's images.
+    #[serde(deserialize_with = "non_empty")]
     pub via: String,
     /// Whether the mirror serves images by digest; many mirrors re-push and change them.
     #[serde(default = "yes")]
@@ -95,9 +99,9 @@ pub struct RulesConfig {
     pub disable: Vec<Spanned<String>>,
     #[serde(default)]
     pub severity: BTreeMap<String, Spanned<Severity>>,
-    /// Extra folders of rule files, relative to the config file.
+    /// Extra folders of rule files, relative to the config file and inside its folder.
     #[serde(default)]
-    pub folders: Vec<String>,
+    pub folders: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,5 +115,22 @@ pub struct HelmConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HelmValues {
+    #[serde(default, deserialize_with = "non_empty_option")]
     pub chart: Option<String>,
+}
+
+/// A string the config requires: `via: ""` names nothing, so it is an error at its position
+/// rather than a value that silently matches nothing.
+fn non_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if value.trim().is_empty() {
+        return Err(serde::de::Error::custom("this value must not be empty"));
+    }
+    Ok(value)
+}
+
+fn non_empty_option<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    non_empty(deserializer).map(Some)
 }

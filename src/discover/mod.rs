@@ -1,6 +1,7 @@
 //! The `discover` stage: which files a run lints, found in parallel and listed in a
 //! deterministic order, each classified by what it is.
 
+mod json;
 mod read;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use ignore::{WalkBuilder, WalkState};
 use crate::config::{self, Config, display_path};
 use crate::model::InputKind;
 
+pub use json::is_json;
 pub use read::{Loaded, MAX_FILE_BYTES_READ, NotText, read_text, too_large};
 
 /// One file to lint.
@@ -36,8 +38,9 @@ pub struct Discovered {
 }
 
 /// Folders are walked (honouring .gitignore even outside git, plus the config's excludes) for
-/// `*.yaml` and `*.yml`; files named explicitly are linted whatever their extension, as
-/// pre-commit passes them.
+/// `*.yaml`, `*.yml` and `*.json` files that hold Kubernetes objects; files named explicitly
+/// are linted whatever their extension, as pre-commit passes them. A file named twice, in two
+/// spellings (`f.yaml` and `../d/f.yaml`), is linted once.
 pub fn discover(paths: &[PathBuf], config: &Config) -> Discovered {
     let found = Mutex::new(Discovered::default());
     for path in paths {
@@ -56,6 +59,15 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> Discovered {
         }
     }
     let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    if paths.len() > 1 {
+        // Of two spellings of one file, the shorter is the one findings show.
+        found.inputs.sort_by_key(|input| input.display.len());
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        found
+            .inputs
+            .retain(|input| seen.insert(config::absolutize(&cwd, &input.path)));
+    }
     found.inputs.sort_by(|a, b| a.display.cmp(&b.display));
     found.inputs.dedup_by(|a, b| a.display == b.display);
     found.problems.sort_by(|a, b| a.display.cmp(&b.display));
@@ -124,7 +136,12 @@ fn error_path(error: &ignore::Error) -> Option<&Path> {
 pub fn classify(path: &Path, config: &Config, explicit: bool) -> Option<Input> {
     let name = path.file_name()?.to_string_lossy();
     let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-    if (!explicit && !is_yaml) || name == config::FILE_NAME || in_chart_templates(path) {
+    let walked_json = !explicit && is_json(path);
+    if (!explicit && !is_yaml && !walked_json)
+        || name == config::FILE_NAME
+        || in_chart_templates(path)
+        || (walked_json && !json::holds_kubernetes_objects(path))
+    {
         return None;
     }
     let kind = if matches!(

@@ -11,6 +11,15 @@ use miette::{
 use crate::finding::{Finding, Severity};
 use crate::source::{SourceFile, Sources};
 
+/// A span further than this into its line is shown in a window of the line around it, not
+/// the whole line: a snippet of a 32 MB one-line file then costs what a short line costs, and
+/// miette cannot draw columns past 65,535.
+const LONG_LINE: usize = 240;
+/// Bytes of a long line shown on each side of the span.
+const WINDOW: usize = 60;
+/// Longer spans are underlined over their first bytes only, so the window stays small.
+const MAX_LABEL: usize = 120;
+
 /// miette reads snippets through the file's own line index instead of rescanning the text.
 struct Snippet<'f>(&'f SourceFile);
 
@@ -22,28 +31,78 @@ impl SourceCode for Snippet<'_> {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let file = self.0;
-        let end = span.offset() + span.len();
+        let (offset, end) = (span.offset(), span.offset() + span.len());
         if end > file.text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let first = file.line_index(span.offset()).saturating_sub(before);
-        let last = (file.line_index(end.saturating_sub(1).max(span.offset())) + after)
-            .min(file.line_count() - 1);
-        let start = file.line_range(first).start;
-        let stop = file.line_range(last).end.max(start);
+        let first_line = file.line_index(offset);
+        let last_line = file.line_index(end.saturating_sub(1).max(offset));
+        let head = file.line_range(first_line).start;
+        let tail = file.line_range(last_line).end.max(end);
+        // Context lines are shown only while the span's own lines are shown whole.
+        let (first, start) = if offset - head > LONG_LINE {
+            (first_line, floor_char_boundary(&file.text, offset - WINDOW))
+        } else {
+            let first = first_line.saturating_sub(before);
+            (first, file.line_range(first).start)
+        };
+        let (last, stop) = if tail - end > LONG_LINE {
+            (last_line, ceil_char_boundary(&file.text, end + WINDOW))
+        } else {
+            let last = (last_line + after).min(file.line_count() - 1);
+            (last, file.line_range(last).end.max(start))
+        };
+        // The primary label's own read names its position in the snippet's header.
+        let start = if before == 0 && after == 0 {
+            offset
+        } else {
+            start
+        };
+        let column = if start == head {
+            0
+        } else {
+            file.position(start).column - 1
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             file.path.clone(),
             &file.text.as_bytes()[start..stop],
             (start, stop - start).into(),
             first,
-            0,
+            column,
             last - first + 1,
         )))
     }
 }
 
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// A label over at most the first `MAX_LABEL` bytes of a span.
+fn label_span(file: &SourceFile, span: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let end = if span.len() > MAX_LABEL {
+        ceil_char_boundary(&file.text, span.start + MAX_LABEL)
+    } else {
+        span.end
+    };
+    span.start..end
+}
+
 struct Human<'f> {
     finding: &'f Finding,
+    /// The file the finding is in.
+    file: &'f SourceFile,
     /// Labels of related locations in the finding's own file; those elsewhere are listed
     /// after the snippet, each at its own path and position.
     related_here: Vec<&'f crate::finding::Related>,
@@ -98,14 +157,14 @@ impl Diagnostic for Human<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let file = self.file;
         let main = LabeledSpan::new_primary_with_span(
             Some(self.finding.rule.to_string()),
-            self.finding.span(),
+            label_span(file, &self.finding.span()),
         );
-        let related = self
-            .related_here
-            .iter()
-            .map(|r| LabeledSpan::new_with_span(Some(r.message.clone()), r.origin.range()));
+        let related = self.related_here.iter().map(|r| {
+            LabeledSpan::new_with_span(Some(r.message.clone()), label_span(file, &r.origin.range()))
+        });
         Some(Box::new(std::iter::once(main).chain(related)))
     }
 }
@@ -145,6 +204,7 @@ pub fn write(
             .partition(|r| r.origin.file == finding.origin.file);
         let diagnostic = Human {
             finding,
+            file,
             related_here,
             snippet: printable.then_some(Snippet(file)),
         };

@@ -65,6 +65,6 @@ pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io
             }
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &list).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &list).map_err(io::Error::from)?;
     writeln!(out)
 }

@@ -1,9 +1,10 @@
 //! `--format junit`: JUnit XML for CI systems that only read test reports.
 //!
 //! The shape is the one linters share (eslint's `junit` formatter): one `<testsuite>` per file
-//! with findings, one failing `<testcase>` per finding named after its rule, the severity as
-//! the failure's `type`. A clean run is one passing test case, so readers show "passed"
-//! instead of "no tests found".
+//! with findings, one `<testcase>` per finding named after its rule. A finding at or above
+//! `--fail-on` is a failure (the severity its `type`); one below it is a passing case whose
+//! output names it, so the report fails exactly when the run does. A clean run is one passing
+//! test case, so readers show "passed" instead of "no tests found".
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -13,20 +14,23 @@ use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::source::Sources;
 
-/// Writes the report; `files` is how many files were linted, for the clean run's test name.
+/// Writes the report; `files` is how many files were linted, for the clean run's test name;
+/// findings at or above `fails_from` (`--fail-on`; `None` for `never`) are failures.
 pub fn write(
     findings: &[Finding],
     sources: &Sources,
     files: usize,
+    fails_from: Option<Severity>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let fails = |finding: &Finding| fails_from.is_some_and(|from| finding.severity >= from);
     let mut xml = Writer::new_with_indent(&mut *out, b' ', 2);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let tests = findings.len().max(1).to_string();
-    let failures = findings.len().to_string();
+    let failures = findings.iter().filter(|f| fails(f)).count().to_string();
     xml.write_event(Event::Start(element(
         "testsuites",
         &[
@@ -51,9 +55,10 @@ pub fn write(
     // Findings arrive ordered by file, so each file's findings are one run.
     let path = |f: &Finding| sources[f.origin.file].path.as_str();
     for file in findings.chunk_by(|a, b| path(a) == path(b)) {
-        start_suite(&mut xml, path(&file[0]), file.len(), file.len())?;
+        let failures = file.iter().filter(|f| fails(f)).count();
+        start_suite(&mut xml, path(&file[0]), file.len(), failures)?;
         for finding in file {
-            write_case(&mut xml, finding, sources)?;
+            write_case(&mut xml, finding, sources, fails(finding))?;
         }
         xml.write_event(Event::End(BytesEnd::new("testsuite")))?;
     }
@@ -84,6 +89,7 @@ fn write_case<W: Write>(
     xml: &mut Writer<W>,
     finding: &Finding,
     sources: &Sources,
+    fails: bool,
 ) -> io::Result<()> {
     let file = &sources[finding.origin.file];
     let path = &file.path;
@@ -92,14 +98,25 @@ fn write_case<W: Write>(
         "testcase",
         &[("name", &finding.rule), ("classname", path), ("file", path)],
     )))?;
-    xml.write_event(Event::Start(element(
-        "failure",
-        &[
-            ("message", &finding.message),
-            ("type", finding.severity.as_str()),
-        ],
-    )))?;
-    let mut body = format!("{path}:{}:{} {}", at.line, at.column, finding.message);
+    let body_element = if fails { "failure" } else { "system-out" };
+    if fails {
+        xml.write_event(Event::Start(element(
+            "failure",
+            &[
+                ("message", &finding.message),
+                ("type", finding.severity.as_str()),
+            ],
+        )))?;
+    } else {
+        xml.write_event(Event::Start(element("system-out", &[])))?;
+    }
+    let mut body = format!(
+        "{path}:{}:{} {}: {}",
+        at.line,
+        at.column,
+        finding.severity.as_str(),
+        finding.message
+    );
     if let Some(help) = &finding.help {
         body.push_str("\nhelp: ");
         body.push_str(help);
@@ -107,7 +124,7 @@ fn write_case<W: Write>(
     // Quotes need no escaping in text; leaving them keeps the raw report readable.
     let body = quick_xml::escape::partial_escape(allowed(&body));
     xml.write_event(Event::Text(BytesText::from_escaped(body)))?;
-    xml.write_event(Event::End(BytesEnd::new("failure")))?;
+    xml.write_event(Event::End(BytesEnd::new(body_element)))?;
     xml.write_event(Event::End(BytesEnd::new("testcase")))
 }
 
@@ -151,7 +168,7 @@ mod tests {
 
     fn report(findings: &[Finding]) -> String {
         let mut out = Vec::new();
-        write(findings, &sources(), 3, &mut out).unwrap();
+        write(findings, &sources(), 3, Some(Severity::Warning), &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -211,8 +228,30 @@ mod tests {
             ]
         );
         assert!(seen.contains(&"testcase name=yaml-syntax classname=a.yaml file=a.yaml".into()));
-        assert!(seen.contains(&"text a.yaml:2:1 the file is not valid YAML".into()));
+        assert!(seen.contains(&"text a.yaml:2:1 error: the file is not valid YAML".into()));
         assert!(seen.contains(&"failure message=the file is not valid YAML type=warning".into()));
+    }
+
+    #[test]
+    fn findings_below_fail_on_are_passing_cases_that_name_the_finding() {
+        let mut info = finding("a.yaml", "a: 1\n", 0..1);
+        info.severity = Severity::Info;
+        let findings = [finding("a.yaml", "a: 1\n", 0..1), info];
+        let seen = elements(&report(&findings));
+        assert_eq!(
+            seen[..2],
+            [
+                "testsuites name=kubelint tests=2 failures=1 errors=0",
+                "testsuite name=a.yaml tests=2 failures=1 errors=0 skipped=0",
+            ]
+        );
+        assert_eq!(
+            seen[seen.len() - 2..],
+            [
+                "system-out",
+                "text a.yaml:1:1 info: the file is not valid YAML"
+            ]
+        );
     }
 
     #[test]

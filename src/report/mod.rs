@@ -37,6 +37,8 @@ pub struct Context<'r> {
     pub root: Option<PathBuf>,
     /// GitHub's `$GITHUB_STEP_SUMMARY` file, which `--format github` appends a table to.
     pub step_summary: Option<PathBuf>,
+    /// What fails the run: JUnit marks exactly those findings as failures.
+    pub fail_on: FailOn,
 }
 
 /// The lowest severity that fails the run.
@@ -68,7 +70,7 @@ pub fn exit_code(outcome: &Outcome, fail_on: FailOn) -> i32 {
     i32::from(fails)
 }
 
-/// `3 errors, 1 warning in 2 of 12 files (40 objects)`.
+/// `3 errors, 1 warning in 2 files; 12 files, 40 objects checked`, or `no findings; …`.
 pub fn summary(outcome: &Outcome) -> String {
     let count = |severity| {
         outcome
@@ -78,6 +80,14 @@ pub fn summary(outcome: &Outcome) -> String {
             .count()
     };
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let checked = format!(
+        "{}, {} checked",
+        plural(outcome.files, "file"),
+        plural(outcome.objects, "object")
+    );
+    if outcome.findings.is_empty() {
+        return format!("no findings; {checked}");
+    }
     let mut files: Vec<&str> = outcome
         .findings
         .iter()
@@ -93,11 +103,9 @@ pub fn summary(outcome: &Outcome) -> String {
         parts.push(plural(infos, "info"));
     }
     format!(
-        "{} in {} of {} ({})",
+        "{} in {}; {checked}",
         parts.join(", "),
-        files.len(),
-        plural(outcome.files, "file"),
-        plural(outcome.objects, "object")
+        plural(files.len(), "file")
     )
 }
 
@@ -134,7 +142,35 @@ pub fn write(
             }
             Ok(())
         }
-        Format::Junit => junit::write(findings, sources, outcome.files, out),
+        Format::Junit => junit::write(
+            findings,
+            sources,
+            outcome.files,
+            context.fail_on.threshold(),
+            out,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_findings_in_the_files_that_have_them_then_what_was_checked() {
+        let mut outcome = Outcome {
+            findings: vec![fixture::finding("a.yaml", "a: [", 3..3)],
+            sources: fixture::sources(),
+            files: 3,
+            objects: 1,
+        };
+        assert_eq!(
+            summary(&outcome),
+            "1 error, 0 warnings in 1 file; 3 files, 1 object checked"
+        );
+        outcome.findings.clear();
+        outcome.files = 0;
+        assert_eq!(summary(&outcome), "no findings; 0 files, 1 object checked");
     }
 }
 

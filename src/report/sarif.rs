@@ -36,7 +36,7 @@ pub fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &log(findings, sources, rules, root))
-        .map_err(io::Error::other)?;
+        .map_err(io::Error::from)?;
     writeln!(out)
 }
 

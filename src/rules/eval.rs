@@ -61,6 +61,7 @@ impl RuleSet {
 
 /// From the offending character to the end of the value; the whole node when the scalar's
 /// source text is not the value itself (escapes, block scalars, a value a build set).
+/// Quotes are one byte; a plain value may end in a multi-byte character, so slices use `get`.
 fn reference_origin(project: &Project<'_>, image: &ImageUse<'_>, offset: usize) -> Origin {
     let origin = image.node.origin();
     let node = origin.range();
@@ -72,7 +73,7 @@ fn reference_origin(project: &Project<'_>, image: &ImageUse<'_>, offset: usize) 
     };
     let inner_start = if source == image.text {
         node.start
-    } else if source.len() >= 2 && &source[1..source.len() - 1] == image.text {
+    } else if source.len() >= 2 && source.get(1..source.len() - 1) == Some(image.text) {
         node.start + 1
     } else {
         return origin;

@@ -10,12 +10,13 @@ pub mod suppress;
 mod template;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
 use crate::finding::{Finding, Severity};
 use crate::source::{Origin, SourceFile};
+use serde_saphyr::Spanned;
 
 pub use schema::{Case, Subject};
 
@@ -31,6 +32,7 @@ pub const DOCS_URL: &str = "https://github.com/kubelint/kubelint/blob/main/docs/
 pub mod ids {
     pub const YAML_SYNTAX: &str = "yaml-syntax";
     pub const YAML_DUPLICATE_KEY: &str = "yaml-duplicate-key";
+    pub const YAML_EXCESSIVE_ALIASING: &str = "yaml-excessive-aliasing";
     pub const FILE_NOT_TEXT: &str = "file-not-text";
     pub const FILE_UNREADABLE: &str = "file-unreadable";
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
@@ -86,7 +88,7 @@ impl RuleSet {
             rules.push(compile(path, text)?);
         }
         for folder in &config.file.rules.folders {
-            rules.extend(load_folder(&config.root.join(folder))?);
+            rules.extend(load_folder(&rule_folder(config, folder)?)?);
         }
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         if let Some(pair) = rules.windows(2).find(|w| w[0].id == w[1].id) {
@@ -175,6 +177,26 @@ fn error(path: &str, place: Option<Place>, message: String) -> ConfigError {
 }
 
 /// Reads every `*.yaml` rule file under a folder, in path order.
+/// A rule folder of the config, which must lie inside the config's repository: `/` or `..`
+/// would walk the file system (and fail on `/proc`), never what a user means.
+fn rule_folder(config: &Config, folder: &Spanned<String>) -> Result<PathBuf, ConfigError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let root = crate::config::absolutize(&cwd, &config.root);
+    let path = crate::config::absolutize(&cwd, &config.root.join(&folder.value));
+    if path.starts_with(&root) && path != root {
+        return Ok(path);
+    }
+    let config_path = config.source.clone().unwrap_or_default();
+    Err(error(
+        &crate::config::display_path(&config_path),
+        Some(place(folder.referenced)),
+        format!(
+            "rules.folders: `{}` is not a folder inside the config's folder",
+            folder.value
+        ),
+    ))
+}
+
 fn load_folder(folder: &Path) -> Result<Vec<Rule>, ConfigError> {
     let shown = crate::config::display_path(folder);
     let mut paths = Vec::new();
@@ -199,6 +221,18 @@ fn load_folder(folder: &Path) -> Result<Vec<Rule>, ConfigError> {
             compile(&shown, &text)
         })
         .collect()
+}
+
+/// Rule ids are what suppressions, config keys and docs anchors name: lowercase words of
+/// letters and digits joined by single hyphens.
+fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Splits a rule file before its top-level `tests:` key, which must come last.
@@ -248,6 +282,10 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
     let fail = |at: Option<Place>, message: String| {
         error(path, at, format!("rule `{}`: {message}", file.id))
     };
+    if !is_kebab_case(&file.id) {
+        let message = format!("the id `{}` is not kebab-case (like `my-rule-2`)", file.id);
+        return Err(fail(near(text, None, &message), message));
+    }
     if !file.builtin && (file.subject.is_none() || file.deny.is_empty()) {
         return Err(fail(
             None,

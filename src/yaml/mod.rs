@@ -1,5 +1,6 @@
 //! The `yaml` stage: text in, spanned documents out, with syntax problems as data.
 
+mod aliasing;
 mod emit;
 mod owned;
 mod parse;
@@ -8,7 +9,7 @@ mod tree;
 pub use crate::source::{Position, SourceFile};
 pub use emit::{Emit, emit};
 pub use owned::{MAX_COPIED_NODES, Piece, TooLarge, Tree, Value};
-pub use parse::{Comment, Problem, ProblemKind, Stream, parse};
+pub use parse::{Comment, Problem, ProblemKind, Stream, parse, parse_json};
 pub use tree::{Document, Node, NodeId};
 
 #[cfg(test)]

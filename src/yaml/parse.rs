@@ -1,12 +1,13 @@
 //! Builds spanned trees from granit-parser's event stream; the only code that sees the parser.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScanError, Span};
 
+use super::aliasing;
 use super::tree::{Document, NodeData, NodeId, NodeKind, Text};
 
 /// After this many syntax errors in one file the rest of it is not worth reading.
@@ -26,6 +27,8 @@ pub struct Problem {
 pub enum ProblemKind {
     Syntax,
     DuplicateKey,
+    /// Aliases that kubectl's decoder refuses to expand.
+    ExcessiveAliasing,
 }
 
 /// A comment, for suppressions: its text after `#` and where it stands.
@@ -58,24 +61,97 @@ impl Stream {
 /// The documents share `text`: scalars that are their own source text point into it.
 pub fn parse(text: impl Into<Arc<str>>) -> Stream {
     let shared: Arc<str> = text.into();
-    let text = &*shared;
+    let mut stream = Stream::default();
+    parse_range(&shared, 0..shared.len(), &mut stream);
+    stream.problems.sort_by_key(|p| (p.span.start, p.span.end));
+    stream
+}
+
+/// Parses a `.json` file: each of its concatenated JSON values is a document (as kubectl
+/// reads them), and what JSON does not allow, such as `//` comments, is a syntax problem at
+/// its position rather than YAML that happens to parse.
+pub fn parse_json(text: impl Into<Arc<str>>) -> Stream {
+    let shared: Arc<str> = text.into();
+    let mut stream = Stream::default();
+    let mut values =
+        serde_json::Deserializer::from_str(&shared).into_iter::<serde::de::IgnoredAny>();
+    let mut start = 0;
+    loop {
+        match values.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = values.byte_offset();
+                parse_range(&shared, start..end, &mut stream);
+                start = end;
+            }
+            Some(Err(error)) => {
+                let at = json_error_offset(&shared, &error);
+                let why = if shared[at..].starts_with("//") || shared[at..].starts_with("/*") {
+                    "JSON does not allow comments".to_string()
+                } else {
+                    json_message(&error)
+                };
+                stream.problems.push(Problem {
+                    kind: ProblemKind::Syntax,
+                    message: format!("not valid JSON: {why}"),
+                    span: at..at,
+                    related: None,
+                });
+                break;
+            }
+        }
+    }
+    stream.problems.sort_by_key(|p| (p.span.start, p.span.end));
+    stream
+}
+
+/// serde_json's message without its ` at line L column C` suffix: the finding has the position.
+fn json_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// serde_json counts lines from 1 and columns in bytes from 1 (0 before the line's first byte).
+fn json_error_offset(text: &str, error: &serde_json::Error) -> usize {
+    let line_start = text
+        .split_inclusive('\n')
+        .take(error.line().saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let mut at = (line_start + error.column().saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Parses `range` of `shared` as a YAML stream into `stream`, positions in `shared`'s offsets.
+fn parse_range(shared: &Arc<str>, range: Range<usize>, stream: &mut Stream) {
+    let base = range.start;
+    let text = &shared[range];
     // Comments matter only as suppressions; a file that names no directive is parsed
-    // without collecting them, which spares the parser a queue of comment events.
+    // without collecting them, which spares the parser a queue of comment events. When they
+    // are collected, the parser's look-ahead may hold any number of them: its default limit
+    // (96) would make a long comment block a syntax error, and suppressions must never change
+    // whether a file parses. The queue holds at most one event per comment of the file.
     let options = granit_parser::options! {
         emit_unresolved_aliases: true,
         emit_comments: text.contains("kubelint-"),
+        max_buffered_comment_events: usize::MAX,
     };
     let mut parser = Parser::new_from_str_with_options(text, options);
-    let mut stream = Stream::default();
     let mut builder: Option<Builder> = None;
     let mut errors = 0;
     loop {
         match parser.next() {
             None | Some(Ok((Event::StreamEnd, _))) => break,
             Some(Ok((event, span))) => {
-                let span = byte_range(text, &span);
+                let span = byte_range(text, &span, base);
                 match event {
-                    Event::DocumentStart(..) => builder = Some(Builder::new(span.start, &shared)),
+                    Event::DocumentStart(..) => builder = Some(Builder::new(span.start, shared)),
                     Event::DocumentEnd => {
                         if let Some(b) = builder.take() {
                             stream
@@ -96,7 +172,7 @@ pub fn parse(text: impl Into<Arc<str>>) -> Stream {
             }
             Some(Err(error)) => {
                 builder = None;
-                stream.problems.push(syntax_problem(text, &error));
+                stream.problems.push(syntax_problem(text, &error, base));
                 errors += 1;
                 if errors >= MAX_ERRORS || !matches!(parser.proceed_next_document(), Ok(true)) {
                     break;
@@ -104,12 +180,10 @@ pub fn parse(text: impl Into<Arc<str>>) -> Stream {
             }
         }
     }
-    stream.problems.sort_by_key(|p| (p.span.start, p.span.end));
-    stream
 }
 
-fn syntax_problem(text: &str, error: &ScanError) -> Problem {
-    let at = marker_offset(text, error.marker());
+fn syntax_problem(text: &str, error: &ScanError, base: usize) -> Problem {
+    let at = base + marker_offset(text, error.marker());
     Problem {
         kind: ProblemKind::Syntax,
         message: error.info().to_string(),
@@ -126,9 +200,9 @@ fn marker_offset(text: &str, marker: &granit_parser::Marker) -> usize {
     })
 }
 
-fn byte_range(text: &str, span: &Span) -> Range<usize> {
+fn byte_range(text: &str, span: &Span, base: usize) -> Range<usize> {
     let start = marker_offset(text, &span.start);
-    start..marker_offset(text, &span.end).max(start)
+    base + start..base + marker_offset(text, &span.end).max(start)
 }
 
 /// An open collection while its children are still arriving: they collect in the builder's
@@ -143,6 +217,11 @@ struct Builder {
     doc: Document,
     stack: Vec<Frame>,
     pending: Vec<NodeId>,
+    /// Beside `pending`: whether each pending child is an alias of a node elsewhere.
+    pending_aliases: Vec<bool>,
+    /// The positions in the document's `children` that are aliases.
+    alias_slots: HashSet<u32>,
+    first_alias: Option<Range<usize>>,
     anchors: HashMap<usize, NodeId>,
 }
 
@@ -161,6 +240,9 @@ impl Builder {
             },
             stack: Vec::new(),
             pending: Vec::new(),
+            pending_aliases: Vec::new(),
+            alias_slots: HashSet::new(),
+            first_alias: None,
             anchors: HashMap::new(),
         }
     }
@@ -235,13 +317,16 @@ impl Builder {
                 let id = self.push(span, kind, anchor);
                 self.attach(id);
             }
-            Event::Alias(anchor) => {
-                let id = match self.anchors.get(&anchor) {
-                    Some(&id) => id,
-                    None => self.null(span),
-                };
-                self.attach(id);
-            }
+            Event::Alias(anchor) => match self.anchors.get(&anchor) {
+                Some(&id) => {
+                    self.first_alias.get_or_insert(span);
+                    self.attach_alias(id);
+                }
+                None => {
+                    let id = self.null(span);
+                    self.attach(id);
+                }
+            },
             Event::UnresolvedAlias(name) => {
                 problems.push(Problem {
                     kind: ProblemKind::Syntax,
@@ -289,10 +374,16 @@ impl Builder {
         if frame.mapping && (self.pending.len() - frame.start) % 2 == 1 {
             // A key whose value never came (the document was cut short).
             self.pending.pop();
+            self.pending_aliases.pop();
         }
         let first = offset(self.doc.children.len());
         let len = offset(self.pending.len() - frame.start);
         self.doc.children.extend(self.pending.drain(frame.start..));
+        for (at, alias) in self.pending_aliases.drain(frame.start..).enumerate() {
+            if alias {
+                self.alias_slots.insert(first + offset(at));
+            }
+        }
         let node = &mut self.doc.nodes[frame.id as usize];
         node.end = offset(end).max(node.start);
         node.kind = if frame.mapping {
@@ -327,10 +418,20 @@ impl Builder {
 
     /// Hangs a finished node on the open collection, or makes it the document root.
     fn attach(&mut self, id: NodeId) {
+        self.attach_as(id, false);
+    }
+
+    /// Hangs an anchored node on the open collection once more, as an alias.
+    fn attach_alias(&mut self, id: NodeId) {
+        self.attach_as(id, true);
+    }
+
+    fn attach_as(&mut self, id: NodeId, alias: bool) {
         if self.stack.is_empty() {
             self.doc.root = Some(id);
         } else {
             self.pending.push(id);
+            self.pending_aliases.push(alias);
         }
     }
 
@@ -339,6 +440,16 @@ impl Builder {
             self.close(end, problems);
         }
         self.doc.span.end = end.max(self.doc.span.start);
+        if let Some(first_alias) = self.first_alias
+            && let Some(refusal) = aliasing::refusal(&self.doc, &self.alias_slots)
+        {
+            problems.push(Problem {
+                kind: ProblemKind::ExcessiveAliasing,
+                message: format!("kubectl refuses this document: {refusal}"),
+                span: first_alias,
+                related: None,
+            });
+        }
         self.doc
     }
 }

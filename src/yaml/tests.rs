@@ -100,8 +100,32 @@ fn an_alias_bomb_costs_one_node_per_alias() {
         text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
     }
     let stream = parse(text.as_str());
-    assert!(stream.problems.is_empty());
     assert!(stream.documents[0].nodes.len() < 200);
+    let kinds: Vec<_> = stream
+        .problems
+        .iter()
+        .map(|p| (p.kind, p.span.clone()))
+        .collect();
+    assert_eq!(kinds, [(ProblemKind::ExcessiveAliasing, 63..66)]);
+}
+
+#[test]
+fn kubectl_accepts_aliases_that_stay_a_small_share_of_the_document() {
+    // 2,000 plain nodes and 150 aliases of a scalar: 150 aliased decodes of ~2,300 (6.5%).
+    let mut text = String::from(
+        "anchor: &a x
+",
+    );
+    text.extend((0..1_000).map(|i| format!("k{i}: v\n")));
+    text.extend((0..150).map(|i| format!("alias{i}: *a\n")));
+    assert!(parse(text.as_str()).problems.is_empty());
+}
+
+#[test]
+fn an_alias_inside_its_own_value_is_refused_like_kubectl_does() {
+    let stream = parse("a: &a [x, *a]\n");
+    assert_eq!(stream.problems[0].kind, ProblemKind::ExcessiveAliasing);
+    assert!(stream.problems[0].message.contains("contains itself"));
 }
 
 #[test]
@@ -126,6 +150,28 @@ fn comments_are_collected_with_their_spans() {
     let texts: Vec<_> = stream.comments.iter().map(|c| c.text.as_str()).collect();
     assert_eq!(texts, [" kubelint-disable-file a", " trailing"]);
     assert_eq!(&text[stream.comments[1].span.clone()], "# trailing");
+}
+
+#[test]
+fn a_long_comment_block_parses_the_same_whether_comments_are_collected_or_not() {
+    let block: String = (0..500).map(|i| format!("  # note {i}\n")).collect();
+    let body = format!("spec:\n  containers:\n{block}  - name: a\n    image: x\n");
+    let without = parse(body.as_str());
+    let with = parse(format!("# kubelint-disable-file a\n{body}"));
+    assert!(without.problems.is_empty() && with.problems.is_empty());
+    assert_eq!(with.comments.len(), 501);
+    let image = |s: &Stream| {
+        let root = s.documents[0].root().unwrap();
+        let containers = root.get("spec").unwrap().get("containers").unwrap();
+        containers
+            .items()
+            .next()
+            .unwrap()
+            .text("image")
+            .map(str::to_string)
+    };
+    assert_eq!(image(&with).as_deref(), Some("x"));
+    assert_eq!(image(&with), image(&without));
 }
 
 #[test]
@@ -181,4 +227,47 @@ fn a_block_scalar_at_the_end_of_a_file_without_a_line_break_has_none() {
     let stream = parse("a: |\n  x\n");
     let root = stream.documents[0].root().unwrap();
     assert_eq!(root.get("a").unwrap().as_str(), Some("x\n"));
+}
+
+#[test]
+fn concatenated_json_values_are_documents_with_file_offsets() {
+    let text = "{\"a\": 1}\n{\"b\": \"x\"}\n";
+    let stream = parse_json(text);
+    assert!(stream.problems.is_empty());
+    assert_eq!(stream.documents.len(), 2);
+    let second = stream.documents[1].root().unwrap();
+    let value = second.get("b").unwrap();
+    assert_eq!(&text[value.span()], "\"x\"");
+}
+
+#[test]
+fn json_comments_are_a_syntax_problem_at_the_comment() {
+    let text = "{\n  // no\n  \"a\": 1\n}\n";
+    let stream = parse_json(text);
+    assert!(stream.documents.is_empty());
+    assert_eq!(stream.problems[0].span, 4..4);
+    assert!(stream.problems[0].message.contains("comments"));
+}
+
+#[test]
+fn merge_keys_through_a_dag_of_aliases_are_read_once_per_source() {
+    // Eight aliases of the level below at each of nine levels: 8^9 paths to the bottom.
+    let mut text = String::from("m0: &m0 { x0: 1 }\n");
+    for level in 1..10 {
+        let below = vec![format!("*m{}", level - 1); 8].join(", ");
+        text.push_str(&format!(
+            "m{level}: &m{level} {{ <<: [{below}], x{level}: 1 }}\n"
+        ));
+    }
+    text.push_str("top: { <<: *m9, own: 1 }\n");
+    let stream = parse(text.as_str());
+    let top = stream.documents[0].root().unwrap().get("top").unwrap();
+    assert_eq!(top.text("x0"), Some("1"));
+    assert_eq!(top.get("missing"), None);
+    let keys: Vec<_> = top.entries().iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys.len(),
+        11,
+        "own, then x9 down to x0, each once: {keys:?}"
+    );
 }

@@ -4,6 +4,7 @@
 //! than copies, so an alias bomb costs one index per alias instead of exponential memory, and a
 //! finding on an aliased value points at the anchored text, which is where the user edits it.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -238,7 +239,7 @@ impl<'d> Node<'d> {
     /// whose keys the mapping does not set itself.
     pub fn entries(&self) -> Vec<(Node<'d>, Node<'d>)> {
         let mut out = Vec::new();
-        self.collect_entries(&mut out, 0);
+        self.collect_entries(&mut out, &mut HashSet::new(), &mut HashSet::new(), 0);
         out
     }
 
@@ -253,18 +254,30 @@ impl<'d> Node<'d> {
             .map(move |pair| (doc.node(pair[0]), doc.node(pair[1])))
     }
 
-    fn collect_entries(&self, out: &mut Vec<(Node<'d>, Node<'d>)>, depth: usize) {
+    /// Merge sources already read are skipped: merge keys through aliases form a DAG whose
+    /// paths grow exponentially (eight sources of eight sources, nine deep, is 8^9 paths),
+    /// and a source read once has given every key it can.
+    fn collect_entries(
+        &self,
+        out: &mut Vec<(Node<'d>, Node<'d>)>,
+        keys: &mut HashSet<Option<&'d str>>,
+        visited: &mut HashSet<NodeId>,
+        depth: usize,
+    ) {
+        if !visited.insert(self.id) {
+            return;
+        }
         let mut merged = Vec::new();
         for (key, value) in self.pairs() {
             if key.is_merge_key() {
                 merged.push(value);
-            } else if !out.iter().any(|(seen, _)| seen.as_str() == key.as_str()) {
+            } else if keys.insert(key.as_str()) {
                 out.push((key, value));
             }
         }
         if depth < MAX_MERGE_DEPTH {
             for source in merged.iter().flat_map(|m| m.merge_sources()) {
-                source.collect_entries(out, depth + 1);
+                source.collect_entries(out, keys, visited, depth + 1);
             }
         }
     }
@@ -290,10 +303,18 @@ impl<'d> Node<'d> {
 
     /// The key node and value node under a key, following merge keys.
     pub fn entry(&self, key: &str) -> Option<(Node<'d>, Node<'d>)> {
-        self.entry_at_depth(key, 0)
+        // `HashSet::new` does not allocate until a merge source is visited.
+        self.entry_at_depth(key, &mut HashSet::new(), 0)
     }
 
-    fn entry_at_depth(&self, key: &str, depth: usize) -> Option<(Node<'d>, Node<'d>)> {
+    /// Depth first through merge sources in order, each source read once (see
+    /// `collect_entries`): the first match is the one an exhaustive search would find.
+    fn entry_at_depth(
+        &self,
+        key: &str,
+        visited: &mut HashSet<NodeId>,
+        depth: usize,
+    ) -> Option<(Node<'d>, Node<'d>)> {
         let mut merged = Vec::new();
         for (k, v) in self.pairs() {
             if k.is_merge_key() {
@@ -305,10 +326,14 @@ impl<'d> Node<'d> {
         if depth >= MAX_MERGE_DEPTH {
             return None;
         }
-        merged
-            .iter()
-            .flat_map(|m| m.merge_sources())
-            .find_map(|source| source.entry_at_depth(key, depth + 1))
+        for source in merged.iter().flat_map(|m| m.merge_sources()) {
+            if visited.insert(source.id)
+                && let Some(found) = source.entry_at_depth(key, visited, depth + 1)
+            {
+                return Some(found);
+            }
+        }
+        None
     }
 
     /// Follows a dotted path of mapping keys, e.g. `spec.template.spec`.

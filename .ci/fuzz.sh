@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fuzzes the whole path (bytes → parse → model → rules → every output format) with AFL++
+# through cargo-afl, on the stable toolchain, for a bounded time. Seeds are testdata's
+# files. Usage: .ci/fuzz.sh SECONDS [OUTPUT_FOLDER]. Fails if the fuzzer found a crash or a hang.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:?usage: .ci/fuzz.sh SECONDS [OUTPUT_FOLDER]}"
+out="${2:-$(mktemp -d)}"
+
+command -v cargo-afl >/dev/null || cargo install cargo-afl --locked --version 0.18.2
+# Builds AFL++ itself once per toolchain; a second run says it is built already.
+cargo afl config --build >/dev/null 2>&1 || true
+(cd fuzz && cargo afl build --release --locked --quiet)
+
+seeds="$(mktemp -d)"
+n=0
+while IFS= read -r -d '' file; do
+    # The first byte picks how the harness names the file: 0 a manifest, 1 a JSON file.
+    case "$file" in *.json) selector='\x01' ;; *) selector='\x00' ;; esac
+    { printf "$selector"; cat "$file"; } >"$seeds/$n"
+    n=$((n + 1))
+done < <(find testdata -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -64k -print0 | sort -z)
+
+export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
+export AFL_NO_AFFINITY=1 AFL_QUIET=1
+# The instrumented binary knows how large a coverage map it needs.
+AFL_MAP_SIZE="$(AFL_DUMP_MAP_SIZE=1 fuzz/target/release/whole_path || true)"
+export AFL_MAP_SIZE
+log="$(mktemp)"
+cargo afl fuzz -i "$seeds" -o "$out" -V "$seconds" -t 2000 -- fuzz/target/release/whole_path >"$log" 2>&1 || {
+    tail -20 "$log"
+    exit 1
+}
+stats="$out/default/fuzzer_stats"
+execs="$(awk -F' *: *' '$1 == "execs_done" { print $2 }' "$stats")"
+crashes="$(awk -F' *: *' '$1 == "saved_crashes" { print $2 }' "$stats")"
+hangs="$(awk -F' *: *' '$1 == "saved_hangs" { print $2 }' "$stats")"
+echo "fuzz: $execs executions in ${seconds}s, $crashes crashes, $hangs hangs (in $out)"
+[ "$crashes" = 0 ] && [ "$hangs" = 0 ]

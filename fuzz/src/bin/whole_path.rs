@@ -1,0 +1,78 @@
+//! Fuzzes the whole path a user's bytes take: read → parse → model → rules → suppressions →
+//! every output format. The first byte picks what the file is (a manifest in the ACK
+//! environment, a JSON file, a kustomization, Helm values), so each classification is reached;
+//! the rest is the file. The config is testdata/repo's, so environment rules run too.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use kubelint::check;
+use kubelint::config::Config;
+use kubelint::report::{self, Format};
+use kubelint::rules::RuleSet;
+
+/// Paths inside testdata/repo, each classified differently and in different environments.
+const AS_PATHS: [&str; 5] = [
+    ".pipeline/k8s/overlays/prod/fuzz.yaml",
+    ".pipeline/k8s/overlays/test/fuzz.json",
+    ".pipeline/k8s/overlays/prod/kustomization.yaml",
+    ".pipeline/helm/nginx-ingress/values-prod.yaml",
+    "fuzz.yml",
+];
+
+const FORMATS: [Format; 5] = [
+    Format::Human,
+    Format::Json,
+    Format::Sarif,
+    Format::Github,
+    Format::Junit,
+];
+
+struct Setup {
+    repo: PathBuf,
+    config: Config,
+    rules: RuleSet,
+}
+
+/// Made in the forked child on its first input, not before the fork server starts: rayon's
+/// thread pool does not survive a fork, and a pool made in the parent would hang every child.
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/repo");
+        let config =
+            Config::load(&repo.join(".kubelint.yaml")).expect("testdata/repo's config loads");
+        let rules = RuleSet::load(&config).expect("the built-in rules load");
+        Setup {
+            repo,
+            config,
+            rules,
+        }
+    })
+}
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        let Some((&selector, text)) = data.split_first() else {
+            return;
+        };
+        let Setup {
+            repo,
+            config,
+            rules,
+        } = setup();
+        let path = repo.join(AS_PATHS[usize::from(selector) % AS_PATHS.len()]);
+        let outcome = check::check_text(text, &path, config, rules);
+        let context = report::Context {
+            rules,
+            color: false,
+            root: Some(repo.clone()),
+            step_summary: None,
+            fail_on: report::FailOn::Error,
+        };
+        for format in FORMATS {
+            let mut out = Vec::new();
+            report::write(&outcome, format, &context, &mut out).expect("writing to memory");
+        }
+    });
+}
