@@ -39,6 +39,23 @@ fn ports_key(items: &[Tree]) -> &'static str {
 /// whose lists have merge keys; a custom resource's lists are replaced.
 pub fn merge(base: &mut Tree, patch: &Tree, builtin: bool) {
     merge_at(base, patch, builtin, None);
+    drop_empty_fields(base);
+}
+
+/// kustomize rewrites a patched object without its fields that have no value at all
+/// (`matchLabels:`); an explicit `null` or `~` stays.
+fn drop_empty_fields(tree: &mut Tree) {
+    match &mut tree.value {
+        Value::Map(entries) => {
+            // The parser gives a missing value an empty span.
+            entries.retain(|(_, v)| !(v.is_null() && v.origin.start == v.origin.end));
+            for (_, value) in entries.iter_mut() {
+                drop_empty_fields(value);
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(drop_empty_fields),
+        Value::Scalar { .. } => {}
+    }
 }
 
 fn directive(patch: &Tree) -> Option<&str> {

@@ -262,7 +262,9 @@ fn binding_subjects(
             let name = subject.text("name").unwrap_or_default().to_string();
             let current = subject.text("namespace").map(str::to_string);
             let is_default = name == "default" && current.is_none();
-            let is_account = accounts.iter().any(|(n, ns)| *n == name && *ns == current);
+            let is_account = accounts
+                .iter()
+                .any(|(n, ns)| *n == name && (current.is_none() || *ns == current));
             if is_default || is_account {
                 subject.set("namespace", namespace.clone(), namespace.origin);
             }
