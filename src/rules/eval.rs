@@ -41,7 +41,11 @@ impl RuleSet {
         for image in pod.containers.iter().filter_map(|c| c.image.as_ref()) {
             if let Err(problem) = &image.parsed {
                 let span = reference_span(&located.file.source.text, image, problem.offset);
-                let message = format!("invalid image reference `{}`: {problem}", image.text);
+                let message = if image.text.is_empty() {
+                    format!("invalid image reference: {problem}")
+                } else {
+                    format!("invalid image reference `{}`: {problem}", image.text)
+                };
                 out.extend(
                     self.builtin_finding(
                         ids::INVALID_IMAGE_REFERENCE,
@@ -75,6 +79,17 @@ fn reference_span(text: &str, image: &ImageUse<'_>, offset: usize) -> Range<usiz
     start..(inner_start + image.text.len()).max(start)
 }
 
+/// The `@algorithm:hex` part of the image value, which is what the user deletes.
+fn digest_span(scope: &Scope<'_, '_>) -> Option<Range<usize>> {
+    let image = scope.container?.image.as_ref()?;
+    image.parsed.as_ref().ok()?.digest.as_ref()?;
+    let node = image.node.span();
+    let source = scope.located.file.source.text.get(node.clone())?;
+    let at = source.rfind('@')?;
+    let end = source.trim_end_matches(['"', '\'']).len().max(at);
+    Some(node.start + at..node.start + end)
+}
+
 fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
     ObjectRef {
         kind: located.object.kind.to_string(),
@@ -105,11 +120,12 @@ impl Rule {
                 };
                 self.evaluate_scope(&scope, out);
             }
-            Some(Subject::Image) => {
+            Some(subject @ (Subject::Image | Subject::Container)) => {
                 let containers = located.object.pod.iter().flat_map(|pod| &pod.containers);
-                for container in
-                    containers.filter(|c| c.image.as_ref().is_some_and(|i| i.parsed.is_ok()))
-                {
+                for container in containers.filter(|c| {
+                    subject == Subject::Container
+                        || c.image.as_ref().is_some_and(|i| i.parsed.is_ok())
+                }) {
                     let scope = Scope {
                         project,
                         located,
@@ -155,17 +171,23 @@ impl CompiledClause {
     /// The bytes the finding points at: the `at` node (or its key), else the subject itself.
     fn span(&self, scope: &Scope<'_, '_>) -> Option<Range<usize>> {
         let node = match &self.at {
+            Some(Fact::ImageDigest) => return digest_span(scope),
             Some(fact) if self.at_key => key_of(fact, scope),
             Some(fact) => fact.node(scope),
-            None => default_node(scope),
+            None => default_node(self.subject, scope),
         };
         node.map(|n| n.span())
     }
 }
 
-fn default_node<'a>(scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
-    if let Some(image) = scope.container.and_then(|c| c.image.as_ref()) {
-        return Some(image.node);
+/// Where a finding on the subject itself points: the image value, the container's name (the
+/// container mapping when it has none), or the object's name (its `kind` when it has none).
+fn default_node<'a>(subject: Subject, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
+    if let Some(container) = scope.container {
+        return match (subject, &container.image) {
+            (Subject::Image, Some(image)) => Some(image.node),
+            _ => Some(container.node.get("name").unwrap_or(container.node)),
+        };
     }
     let root = scope.located.object.root;
     root.get("metadata")

@@ -7,6 +7,8 @@ use crate::config::Env;
 use crate::model::{Container, Located, Project};
 use crate::yaml::Node;
 
+use super::regions::is_mainland_china;
+
 /// Everything a rule can see while it looks at one subject.
 pub struct Scope<'s, 'a> {
     pub project: &'s Project<'a>,
@@ -70,6 +72,8 @@ pub enum Fact {
     EnvPlatform,
     EnvRegion,
     EnvNamespace,
+    /// Whether the environment's region is in mainland China (`data/regions.yaml`).
+    EnvMainlandChina,
     ObjectKind,
     ObjectName,
     ObjectNamespace,
@@ -103,6 +107,7 @@ impl Fact {
             "env.platform" => Fact::EnvPlatform,
             "env.region" => Fact::EnvRegion,
             "env.namespace" => Fact::EnvNamespace,
+            "env.mainland-china" => Fact::EnvMainlandChina,
             "object.kind" => Fact::ObjectKind,
             "object.name" => Fact::ObjectName,
             "object.namespace" => Fact::ObjectNamespace,
@@ -141,6 +146,7 @@ impl Fact {
                 | Fact::EnvPlatform
                 | Fact::EnvRegion
                 | Fact::EnvNamespace
+                | Fact::EnvMainlandChina
                 | Fact::ObjectKind
                 | Fact::ObjectName
                 | Fact::ObjectNamespace
@@ -165,6 +171,15 @@ impl Fact {
         let image = scope.container.and_then(|c| c.image.as_ref());
         let parsed = image.and_then(|i| i.parsed.as_ref().ok());
         let registry = parsed.map(|p| p.registry.as_str());
+        // The mirror an image goes through: the one configured for its registry, or the
+        // mirror itself when the image names the mirror's host.
+        let mirror = || {
+            let mirrors = &env?.mirrors;
+            let registry = registry?;
+            mirrors
+                .get(registry)
+                .or_else(|| mirrors.values().find(|m| m.via == registry))
+        };
         let owned =
             |s: Option<&str>| s.map_or(Value::Absent, |s| Value::Text(Cow::Owned(s.into())));
         let borrowed =
@@ -174,6 +189,9 @@ impl Fact {
             Fact::EnvPlatform => owned(env.and_then(|e| e.platform).map(|p| p.as_str())),
             Fact::EnvRegion => owned(env.and_then(|e| e.region.as_deref())),
             Fact::EnvNamespace => owned(env.and_then(|e| e.namespace.as_deref())),
+            Fact::EnvMainlandChina => env
+                .and_then(|e| e.region.as_deref())
+                .map_or(Value::Absent, |r| Value::Bool(is_mainland_china(r))),
             Fact::ObjectKind => borrowed(Some(object.kind)),
             Fact::ObjectName => borrowed(object.name),
             Fact::ObjectNamespace => owned(scope.located.namespace(scope.env)),
@@ -198,14 +216,8 @@ impl Fact {
                     .and_then(|r| env?.registries.get(r))
                     .and_then(|r| r.pull_secret.as_deref()),
             ),
-            Fact::MirrorVia => owned(
-                registry
-                    .and_then(|r| env?.mirrors.get(r))
-                    .map(|m| m.via.as_str()),
-            ),
-            Fact::MirrorDigests => registry
-                .and_then(|r| env?.mirrors.get(r))
-                .map_or(Value::Absent, |m| Value::Bool(m.digests)),
+            Fact::MirrorVia => owned(mirror().map(|m| m.via.as_str())),
+            Fact::MirrorDigests => mirror().map_or(Value::Absent, |m| Value::Bool(m.digests)),
             Fact::PodPullSecrets => match &object.pod {
                 None => Value::Absent,
                 Some(pod) => {

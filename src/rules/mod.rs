@@ -5,6 +5,7 @@ mod cond;
 pub mod docs;
 mod eval;
 mod facts;
+mod regions;
 mod schema;
 pub mod suppress;
 mod template;
@@ -62,6 +63,7 @@ pub struct Rule {
 
 #[derive(Debug)]
 struct CompiledClause {
+    subject: Subject,
     condition: Option<Cond>,
     at: Option<Fact>,
     at_key: bool,
@@ -298,7 +300,9 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         if let Some(fact) = needs_container {
             return Err(fail(
                 None,
-                format!("`{fact:?}` needs `for: image`, which puts a container in scope"),
+                format!(
+                    "`{fact:?}` needs `for: container` or `for: image`, which put a container in scope"
+                ),
             ));
         }
     }
@@ -358,12 +362,13 @@ fn compile_clause(
     if let Some(fact) = &at
         && !matches!(
             fact,
-            Fact::ObjectPath(_) | Fact::ContainerPath(_) | Fact::Image
+            Fact::ObjectPath(_) | Fact::ContainerPath(_) | Fact::Image | Fact::ImageDigest
         )
     {
         return Err((
             None,
-            "at: names a node: `image`, `object.<path>` or `container.<path>`".into(),
+            "at: names a node: `image`, `image.digest`, `object.<path>` or `container.<path>`"
+                .into(),
         ));
     }
     let message = match clause.message.as_deref() {
@@ -377,6 +382,7 @@ fn compile_clause(
         None => help.cloned(),
     };
     Ok(CompiledClause {
+        subject: file.subject.unwrap_or(Subject::Object),
         condition,
         at,
         at_key: clause.at_key,
@@ -418,7 +424,7 @@ mod tests {
             .replace("for: image", "for: object")
             .replace("image.tga", "image");
         let error = compile("r.yaml", &rule).unwrap_err();
-        assert!(error.message.contains("needs `for: image`"), "{error}");
+        assert!(error.message.contains("needs `for: container`"), "{error}");
     }
 
     #[test]

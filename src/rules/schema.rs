@@ -25,7 +25,7 @@ pub struct RuleFile {
     /// The check lives in code (YAML syntax, encodings); the file still carries id, docs, cases.
     #[serde(default)]
     pub builtin: bool,
-    /// What the rule looks at: every `object`, or every container `image`.
+    /// What the rule looks at: every `object`, every `container`, or every container `image`.
     #[serde(default, rename = "for")]
     pub subject: Option<Subject>,
     /// Object kinds the rule applies to; all kinds when empty.
@@ -56,7 +56,10 @@ pub struct Tests {
 #[serde(rename_all = "lowercase")]
 pub enum Subject {
     Object,
+    /// Every container whose image parses; invalid images are `invalid-image-reference`'s.
     Image,
+    /// Every container, whatever its image: probes, resources, security settings.
+    Container,
 }
 
 /// One way the rule fails: a condition, where to point, and what to say.

@@ -6,7 +6,7 @@ mod tree;
 
 pub use parse::{Comment, Problem, ProblemKind, Stream, parse};
 pub use source::{Position, SourceFile};
-pub use tree::{Document, Node, NodeId};
+pub use tree::{Document, Node, NodeId, ScalarType};
 
 #[cfg(test)]
 mod tests;
