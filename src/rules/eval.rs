@@ -4,12 +4,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Env;
-use crate::finding::{Finding, ObjectRef};
+use crate::finding::{Finding, ObjectRef, Severity};
 use crate::model::{ImageUse, Located, Project};
-use crate::yaml::Node;
+use crate::yaml::{Node, SourceFile};
 
-use super::facts::{Fact, Scope, Step};
-use super::{CompiledClause, Rule, RuleSet, Subject, ids};
+use super::facts::{Fact, Scope, Step, walk};
+use super::{CompiledClause, Each, Rule, RuleSet, Subject, ids};
 
 impl RuleSet {
     /// Every finding of every rule on one object. Findings that two environments share (the
@@ -98,9 +98,54 @@ fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
     }
 }
 
+impl RuleSet {
+    /// A finding of a code-checked rule, or `None` when the config disabled it.
+    pub fn builtin_finding(
+        &self,
+        id: &str,
+        file: &Arc<SourceFile>,
+        span: Range<usize>,
+        message: String,
+    ) -> Option<Finding> {
+        let rule = self.get(id)?;
+        Some(finding(
+            rule,
+            rule.severity,
+            message,
+            None,
+            file,
+            span,
+            None,
+        ))
+    }
+}
+
+/// The one place a `Finding` is made, so where findings point is decided here alone.
+fn finding(
+    rule: &Rule,
+    severity: Severity,
+    message: String,
+    help: Option<String>,
+    file: &Arc<SourceFile>,
+    span: Range<usize>,
+    object: Option<ObjectRef>,
+) -> Finding {
+    Finding {
+        rule: Arc::clone(&rule.id),
+        severity,
+        message,
+        help,
+        url: Some(rule.url.clone()),
+        file: Arc::clone(file),
+        span,
+        related: Vec::new(),
+        object,
+    }
+}
+
 impl Rule {
     fn applies_to(&self, kind: &str) -> bool {
-        !self.builtin && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
+        self.on && !self.builtin && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
     }
 
     fn evaluate<'a>(
@@ -110,32 +155,50 @@ impl Rule {
         env: Option<&Env>,
         out: &mut Vec<Finding>,
     ) {
-        match self.subject {
-            Some(Subject::Object) => {
-                let scope = Scope {
-                    project,
-                    located,
-                    env,
-                    container: None,
-                };
-                self.evaluate_scope(&scope, out);
-            }
-            Some(subject @ (Subject::Image | Subject::Container)) => {
-                let containers = located.object.pod.iter().flat_map(|pod| &pod.containers);
-                for container in containers.filter(|c| {
-                    subject == Subject::Container
-                        || c.image.as_ref().is_some_and(|i| i.parsed.is_ok())
-                }) {
-                    let scope = Scope {
-                        project,
-                        located,
-                        env,
-                        container: Some(container),
-                    };
-                    self.evaluate_scope(&scope, out);
+        let scope = Scope {
+            project,
+            located,
+            env,
+            container: None,
+            item: None,
+        };
+        match self.walk.0 {
+            Subject::Object => self.evaluate_items(&scope, out),
+            Subject::Pod => {
+                if located.object.pod.is_some() {
+                    self.evaluate_items(&scope, out);
                 }
             }
-            None => {}
+            subject => {
+                let containers = located.object.pod.iter().flat_map(|pod| &pod.containers);
+                for container in containers.filter(|c| {
+                    subject != Subject::Image || c.image.as_ref().is_some_and(|i| i.parsed.is_ok())
+                }) {
+                    let scope = Scope {
+                        container: Some(container),
+                        ..scope
+                    };
+                    self.evaluate_items(&scope, out);
+                }
+            }
+        }
+    }
+
+    /// The subject itself, or each item of the rule's `each` within it.
+    fn evaluate_items(&self, scope: &Scope<'_, '_>, out: &mut Vec<Finding>) {
+        let items = match &self.walk.1 {
+            None => return self.evaluate_scope(scope, out),
+            Some(Each::Path(path)) => path.nodes(scope),
+            Some(Each::Template(template)) => template.items(scope),
+        };
+        for item in items {
+            self.evaluate_scope(
+                &Scope {
+                    item: Some(item),
+                    ..*scope
+                },
+                out,
+            );
         }
     }
 
@@ -150,17 +213,15 @@ impl Rule {
             let Some(span) = clause.span(scope) else {
                 continue;
             };
-            out.push(Finding {
-                rule: Arc::clone(&self.id),
-                severity: clause.severity,
-                message: clause.message.render(scope),
-                help: clause.help.as_ref().map(|h| h.render(scope)),
-                url: Some(self.url.clone()),
-                file: Arc::clone(&scope.located.file.source),
+            out.push(finding(
+                self,
+                clause.severity,
+                clause.message.render(scope),
+                clause.help.as_ref().map(|h| h.render(scope)),
+                &scope.located.file.source,
                 span,
-                related: Vec::new(),
-                object: Some(object_ref(scope.located, scope.env)),
-            });
+                Some(object_ref(scope.located, scope.env)),
+            ));
             // The first clause that fires speaks for the rule on this subject.
             return;
         }
@@ -168,21 +229,31 @@ impl Rule {
 }
 
 impl CompiledClause {
-    /// The bytes the finding points at: the `at` node (or its key), else the subject itself.
+    /// The bytes the finding points at: the first present `at` node (or its key), else the
+    /// subject itself. A clause whose `at` nodes are all absent does not fire.
     fn span(&self, scope: &Scope<'_, '_>) -> Option<Range<usize>> {
-        let node = match &self.at {
-            Some(Fact::ImageDigest) => return digest_span(scope),
-            Some(fact) if self.at_key => key_of(fact, scope),
-            Some(fact) => fact.node(scope),
-            None => default_node(self.subject, scope),
-        };
-        node.map(|n| n.span())
+        if self.at.is_empty() {
+            return default_node(self.subject, scope).map(|n| n.span());
+        }
+        self.at.iter().find_map(|fact| match fact {
+            Fact::ImageDigest => digest_span(scope),
+            fact if self.at_key => key_of(fact, scope).map(|n| n.span()),
+            fact => fact.node(scope).map(|n| n.span()),
+        })
     }
 }
 
-/// Where a finding on the subject itself points: the image value, the container's name (the
-/// container mapping when it has none), or the object's name (its `kind` when it has none).
+/// Where a finding on the subject itself points: a list item's `name` (a port's number), the
+/// image value, the container's name (the container mapping when it has none), or the
+/// object's name (its `kind` when it has none).
 fn default_node<'a>(subject: Subject, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
+    if let Some(item) = scope.item {
+        return Some(
+            item.get("name")
+                .or_else(|| item.get("containerPort"))
+                .unwrap_or(item),
+        );
+    }
     if let Some(container) = scope.container {
         return match (subject, &container.image) {
             (Subject::Image, Some(image)) => Some(image.node),
@@ -197,17 +268,11 @@ fn default_node<'a>(subject: Subject, scope: &Scope<'_, 'a>) -> Option<Node<'a>>
 
 /// The key node under which a path fact's value sits.
 fn key_of<'a>(fact: &Fact, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
-    let (start, steps) = match fact {
-        Fact::ObjectPath(steps) => (scope.located.object.root, steps),
-        Fact::ContainerPath(steps) => (scope.container?.node, steps),
-        _ => return fact.node(scope),
+    let Some((start, steps)) = fact.start(scope) else {
+        return fact.node(scope);
     };
     let (Step::Key(last), parents) = steps.split_last()? else {
         return None;
     };
-    let parent = parents.iter().try_fold(start, |node, step| match step {
-        Step::Key(key) => node.get(key),
-        Step::Index(index) => node.items().nth(*index),
-    })?;
-    parent.entry(last).map(|(key, _)| key)
+    walk(start, parents)?.entry(last).map(|(key, _)| key)
 }

@@ -10,12 +10,28 @@ use crate::yaml::Node;
 use super::regions::is_mainland_china;
 
 /// Everything a rule can see while it looks at one subject.
+#[derive(Clone, Copy)]
 pub struct Scope<'s, 'a> {
     pub project: &'s Project<'a>,
     pub located: &'s Located<'a>,
     pub env: Option<&'s Env>,
     pub container: Option<&'s Container<'a>>,
+    /// The list item being looked at: a rule's `each` item, or a quantifier's.
+    pub item: Option<Node<'a>>,
 }
+
+/// `securityContext` fields a pod sets for all its containers; a container's own value wins,
+/// field by field (a container's `seccompProfile` replaces the pod's whole), as the kubelet
+/// merges them. The other fields (`privileged`, `capabilities`, ...) exist only on containers.
+const POD_LEVEL_SECURITY: &[&str] = &[
+    "runAsUser",
+    "runAsGroup",
+    "runAsNonRoot",
+    "seLinuxOptions",
+    "seccompProfile",
+    "appArmorProfile",
+    "windowsOptions",
+];
 
 /// A value read from a scope. Absent is a value too: `not-in` holds for it, `in` does not.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +80,8 @@ impl<'v> Value<'v> {
 pub enum Step {
     Key(String),
     Index(usize),
+    /// `[*]`: every item of a sequence (for `each` and quantifiers' `of`).
+    Every,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +101,13 @@ pub enum Fact {
     ContainerGroup,
     /// A path from the container's mapping, e.g. `container.livenessProbe`.
     ContainerPath(Vec<Step>),
+    /// A path from the pod spec, e.g. `pod.hostNetwork`.
+    PodPath(Vec<Step>),
+    /// The effective securityContext of the container (pod level, then container), e.g.
+    /// `security.runAsNonRoot`; the pod's own without a container in scope.
+    Security(Vec<Step>),
+    /// The current list item, or a path from it: `item`, `item.name`.
+    Item(Vec<Step>),
     Image,
     ImageRegistry,
     ImageRepository,
@@ -125,11 +150,18 @@ impl Fact {
             "mirror.digests" => Fact::MirrorDigests,
             "pod.pull-secrets" => Fact::PodPullSecrets,
             "pod.service-account" => Fact::PodServiceAccount,
+            "item" => Fact::Item(Vec::new()),
             _ => {
                 if let Some(path) = name.strip_prefix("object.") {
                     Fact::ObjectPath(parse_path(path)?)
                 } else if let Some(path) = name.strip_prefix("container.") {
                     Fact::ContainerPath(parse_path(path)?)
+                } else if let Some(path) = name.strip_prefix("pod.") {
+                    Fact::PodPath(parse_path(path)?)
+                } else if let Some(path) = name.strip_prefix("security.") {
+                    Fact::Security(parse_path(path)?)
+                } else if let Some(path) = name.strip_prefix("item.") {
+                    Fact::Item(parse_path(path)?)
                 } else {
                     return Err(format!("unknown fact `{name}`"));
                 }
@@ -152,16 +184,87 @@ impl Fact {
                 | Fact::ObjectNamespace
                 | Fact::ObjectApiVersion
                 | Fact::ObjectPath(_)
+                | Fact::PodPath(_)
+                | Fact::Security(_)
+                | Fact::Item(_)
         )
+    }
+
+    /// Whether the fact is a node the rule can point at or iterate.
+    pub fn is_path(&self) -> bool {
+        matches!(
+            self,
+            Fact::ObjectPath(_)
+                | Fact::ContainerPath(_)
+                | Fact::PodPath(_)
+                | Fact::Security(_)
+                | Fact::Item(_)
+        )
+    }
+
+    /// The node a path starts from, and the steps from there.
+    pub fn start<'a>(&self, scope: &Scope<'_, 'a>) -> Option<(Node<'a>, &[Step])> {
+        match self {
+            Fact::ObjectPath(steps) => Some((scope.located.object.root, steps)),
+            Fact::ContainerPath(steps) => Some((scope.container?.node, steps)),
+            Fact::PodPath(steps) => Some((scope.located.object.pod.as_ref()?.node, steps)),
+            Fact::Item(steps) => Some((scope.item?, steps)),
+            Fact::Security(steps) => {
+                let (Step::Key(field), _) = steps.split_first()? else {
+                    return None;
+                };
+                let own = scope
+                    .container
+                    .and_then(|c| c.node.get("securityContext"))
+                    .filter(|context| context.get(field).is_some());
+                let pod = || {
+                    let pod_level =
+                        scope.container.is_none() || POD_LEVEL_SECURITY.contains(&field.as_str());
+                    pod_level.then_some(())?;
+                    scope
+                        .located
+                        .object
+                        .pod
+                        .as_ref()?
+                        .node
+                        .get("securityContext")
+                };
+                Some((own.or_else(pod)?, steps.as_slice()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Every node a path reaches, `[*]` fanning out over sequence items; a path that ends on
+    /// a sequence without `[*]` is one node.
+    pub fn nodes<'a>(&self, scope: &Scope<'_, 'a>) -> Vec<Node<'a>> {
+        let Some((start, steps)) = self.start(scope) else {
+            return Vec::new();
+        };
+        let mut nodes = vec![start];
+        for step in steps {
+            nodes = nodes
+                .into_iter()
+                .flat_map(|node| -> Vec<Node<'a>> {
+                    match step {
+                        Step::Key(key) => node.get(key).into_iter().collect(),
+                        Step::Index(index) => node.items().nth(*index).into_iter().collect(),
+                        Step::Every => node.items().collect(),
+                    }
+                })
+                .collect();
+        }
+        nodes
     }
 
     /// The node behind a path fact, for rules that point at it.
     pub fn node<'a>(&self, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
         match self {
-            Fact::ObjectPath(steps) => walk(scope.located.object.root, steps),
-            Fact::ContainerPath(steps) => walk(scope.container?.node, steps),
             Fact::Image => scope.container?.image.as_ref().map(|i| i.node),
-            _ => None,
+            _ => {
+                let (start, steps) = self.start(scope)?;
+                walk(start, steps)
+            }
         }
     }
 
@@ -196,9 +299,11 @@ impl Fact {
             Fact::ObjectName => borrowed(object.name),
             Fact::ObjectNamespace => owned(scope.located.namespace(scope.env)),
             Fact::ObjectApiVersion => borrowed(Some(object.api_version)),
-            Fact::ObjectPath(_) | Fact::ContainerPath(_) => {
-                self.node(scope).map_or(Value::Absent, Value::Node)
-            }
+            Fact::ObjectPath(_)
+            | Fact::ContainerPath(_)
+            | Fact::PodPath(_)
+            | Fact::Security(_)
+            | Fact::Item(_) => self.node(scope).map_or(Value::Absent, Value::Node),
             Fact::ContainerGroup => owned(scope.container.map(|c| c.group)),
             Fact::Image => borrowed(image.map(|i| i.text)),
             Fact::ImageRegistry => owned(registry),
@@ -234,10 +339,12 @@ impl Fact {
     }
 }
 
-fn walk<'a>(start: Node<'a>, steps: &[Step]) -> Option<Node<'a>> {
+/// The first node a path reaches (`[*]` takes the first item).
+pub fn walk<'a>(start: Node<'a>, steps: &[Step]) -> Option<Node<'a>> {
     steps.iter().try_fold(start, |node, step| match step {
         Step::Key(key) => node.get(key),
         Step::Index(index) => node.items().nth(*index),
+        Step::Every => node.items().next(),
     })
 }
 
@@ -255,12 +362,14 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             let quoted = body.len() >= 2
                 && (body.starts_with('"') && body.ends_with('"')
                     || body.starts_with('\'') && body.ends_with('\''));
-            if quoted {
+            if body == "*" {
+                steps.push(Step::Every);
+            } else if quoted {
                 steps.push(Step::Key(body[1..body.len() - 1].to_string()));
             } else if let Ok(index) = body.parse() {
                 steps.push(Step::Index(index));
             } else {
-                return bad("brackets hold a quoted key or an index");
+                return bad("brackets hold a quoted key, an index or `*`");
             }
             rest = &inner[close + 1..];
         } else {
