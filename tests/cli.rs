@@ -2,7 +2,10 @@
 
 mod common;
 
-use common::{expected_lines, finding_lines, kubelint, lint, pod, testdata, tree, write};
+use common::{
+    HARDENED, expected_lines, finding_lines, hardened_lines, kubelint, lint, pod, testdata, tree,
+    write,
+};
 use predicates::prelude::*;
 
 #[test]
@@ -73,7 +76,10 @@ fn a_clean_tree_exits_zero_with_a_summary() {
 
 #[test]
 fn standard_input_is_linted_as_the_file_it_stands_for() {
-    let pod = "apiVersion: v1\nkind: Pod\nmetadata: { name: cache }\nspec:\n  containers:\n    - name: redis\n      image: redis:7.2-alpine\n";
+    let pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: cache }}\nspec:\n  restartPolicy: Never\n  containers:\n    - name: redis\n      image: redis:7.2-alpine\n{}",
+        hardened_lines("      ")
+    );
     let output = kubelint()
         .current_dir(testdata("repo"))
         .args([
@@ -84,12 +90,12 @@ fn standard_input_is_linted_as_the_file_it_stands_for() {
             "--format",
             "json",
         ])
-        .write_stdin(pod)
+        .write_stdin(pod.as_str())
         .output()
         .unwrap();
     assert_eq!(
         finding_lines(&output.stdout),
-        [".pipeline/k8s/overlays/prod/new.yaml:7:14 dockerhub-image-in-china"]
+        [".pipeline/k8s/overlays/prod/new.yaml:8:14 dockerhub-image-in-china"]
     );
     kubelint()
         .current_dir(testdata("repo"))
@@ -99,7 +105,7 @@ fn standard_input_is_linted_as_the_file_it_stands_for() {
             "--stdin-filename",
             ".pipeline/k8s/overlays/test/new.yaml",
         ])
-        .write_stdin(pod)
+        .write_stdin(pod.as_str())
         .assert()
         .code(0);
 }
@@ -162,7 +168,7 @@ fn disabling_an_unknown_rule_is_a_configuration_error() {
 fn rules_can_be_disabled_and_regraded() {
     let regraded = "rules:\n  severity: { missing-image-pull-secret: warning }\n";
     let dir = tree(&[
-        ("pod.yaml", &pod("x.azurecr.io/a:1")),
+        ("pod.yaml", &pod("x.azurecr.io/a:1.0")),
         (".kubelint.yaml", regraded),
     ]);
     let check = || {
@@ -187,7 +193,7 @@ fn suppressions_silence_exactly_what_they_name() {
     let dir = tree(&[(".kubelint.yaml", CHINA)]);
     let run = |comment: &str, annotation: &str| {
         let text = format!(
-            "{comment}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {{ {annotation} }}\nspec:\n  containers:\n    # kubelint-disable-next-line dockerhub-image-in-china\n    - {{ name: a, image: redis:7 }}\n    - {{ name: b, image: nginx:1.25.3 }}\n"
+            "{comment}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {{ {annotation} }}\nspec:\n  containers:\n    # kubelint-disable-next-line dockerhub-image-in-china\n    - {{ name: a, image: redis:7.2.4, {HARDENED} }}\n    - {{ name: b, image: nginx:1.25.3, {HARDENED} }}\n  restartPolicy: Never\n"
         );
         write(dir.path(), "pod.yaml", &text);
         lint(dir.path(), &[])
@@ -273,7 +279,7 @@ fn human_output_shows_the_snippet_and_summary() {
 
 #[test]
 fn gitignore_is_honoured_outside_a_git_repository_and_hidden_folders_are_walked() {
-    let bad = pod("x.azurecr.io/a:1");
+    let bad = pod("x.azurecr.io/a:1.0");
     let dir = tree(&[
         (".pipeline/pod.yaml", &bad),
         (".pipeline/generated/pod.yaml", &bad),
@@ -311,12 +317,14 @@ fn standard_input_standing_for_a_helm_template_lints_to_nothing() {
 fn named_files_resolve_references_across_the_repository_but_only_they_are_reported() {
     let config = "environments:\n  prod:\n    paths: ['**']\n    platform: ack\n    registries: { team.azurecr.io: { pull-secret: acr-secret } }\n";
     let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: app }\nimagePullSecrets: [ { name: acr-secret } ]\n";
-    let deploy = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec:\n  serviceAccountName: app\n  containers: [ { name: a, image: team.azurecr.io/a:1 } ]\n";
+    let deploy = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: a }}\nspec:\n  serviceAccountName: app\n  containers: [ {{ name: a, image: team.azurecr.io/a:1.0, {HARDENED} }} ]\n  restartPolicy: Never\n"
+    );
     let dir = tree(&[
         (".kubelint.yaml", config),
         ("sa.yaml", account),
         ("broken.yaml", "a: [\n"),
-        ("pod.yaml", deploy),
+        ("pod.yaml", &deploy),
     ]);
     kubelint()
         .current_dir(dir.path())

@@ -53,6 +53,8 @@ pub enum Predicate {
     Quantity(bool),
     /// A label selector (or a plain label map) that does (not) match the labels at a path.
     Selects(bool, Fact),
+    /// The same YAML value as the node at a path, whatever the formatting (`same-as`).
+    SameAs(Fact),
     All(Vec<Predicate>),
 }
 
@@ -226,6 +228,13 @@ impl Predicate {
                     }
                     Predicate::Selects(op == "selects", labels)
                 }
+                "same-as" => {
+                    let other = Fact::parse(&text(op, v)?)?;
+                    if !other.is_path() {
+                        return Err(format!("`{op}` names a path"));
+                    }
+                    Predicate::SameAs(other)
+                }
                 other => return Err(format!("unknown test `{other}`")),
             });
         }
@@ -243,7 +252,7 @@ impl Predicate {
             | Predicate::Contains(t)
             | Predicate::Lacks(t)
             | Predicate::Compare(_, t) => t.facts().collect(),
-            Predicate::Selects(_, labels) => vec![labels],
+            Predicate::Selects(_, labels) | Predicate::SameAs(labels) => vec![labels],
             Predicate::All(items) => items.iter().flat_map(Predicate::facts).collect(),
             _ => Vec::new(),
         }
@@ -284,8 +293,48 @@ impl Predicate {
                 Value::Node(selector) => selector_matches(*selector, labels.node(scope)) == *want,
                 _ => !*want,
             },
+            Predicate::SameAs(other) => match (value, other.node(scope)) {
+                (Value::Node(node), Some(other)) => {
+                    same_value(*node, other, &mut { COMPARE_BUDGET })
+                }
+                _ => false,
+            },
             Predicate::All(items) => items.iter().all(|p| p.holds(value, scope)),
         }
+    }
+}
+
+/// Aliases can make a small document a huge tree; a comparison visits at most this many
+/// nodes (probes and the like are a few dozen), and values beyond it are not called the same.
+const COMPARE_BUDGET: usize = 4096;
+
+/// Structural equality: same scalars, same items in order, same entries in any order.
+fn same_value(a: Node<'_>, b: Node<'_>, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => return x == y,
+        (None, None) => {}
+        _ => return false,
+    }
+    if a.is_mapping() != b.is_mapping() {
+        return false;
+    }
+    if a.is_mapping() {
+        let (left, right) = (a.entries(), b.entries());
+        left.len() == right.len()
+            && left.iter().all(|(k, v)| {
+                k.as_str()
+                    .and_then(|k| b.get(k))
+                    .is_some_and(|w| same_value(*v, w, budget))
+            })
+    } else {
+        a.items().count() == b.items().count()
+            && a.items()
+                .zip(b.items())
+                .all(|(x, y)| same_value(x, y, budget))
     }
 }
 

@@ -82,6 +82,8 @@ pub enum Step {
     Index(usize),
     /// `[*]`: every item of a sequence (for `each` and quantifiers' `of`).
     Every,
+    /// `[~]`: every key of a mapping, so a rule can point at the annotation it names.
+    Keys,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +252,7 @@ impl Fact {
                         Step::Key(key) => node.get(key).into_iter().collect(),
                         Step::Index(index) => node.items().nth(*index).into_iter().collect(),
                         Step::Every => node.items().collect(),
+                        Step::Keys => node.entries().into_iter().map(|(k, _)| k).collect(),
                     }
                 })
                 .collect();
@@ -345,6 +348,7 @@ pub fn walk<'a>(start: Node<'a>, steps: &[Step]) -> Option<Node<'a>> {
         Step::Key(key) => node.get(key),
         Step::Index(index) => node.items().nth(*index),
         Step::Every => node.items().next(),
+        Step::Keys => node.entries().first().map(|(k, _)| *k),
     })
 }
 
@@ -364,12 +368,14 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
                     || body.starts_with('\'') && body.ends_with('\''));
             if body == "*" {
                 steps.push(Step::Every);
+            } else if body == "~" {
+                steps.push(Step::Keys);
             } else if quoted {
                 steps.push(Step::Key(body[1..body.len() - 1].to_string()));
             } else if let Ok(index) = body.parse() {
                 steps.push(Step::Index(index));
             } else {
-                return bad("brackets hold a quoted key, an index or `*`");
+                return bad("brackets hold a quoted key, an index, `*` or `~`");
             }
             rest = &inner[close + 1..];
         } else {
