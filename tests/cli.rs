@@ -338,3 +338,80 @@ fn named_files_resolve_references_across_the_repository_but_only_they_are_report
         ["pod.yaml:6:35 missing-image-pull-secret"]
     );
 }
+
+#[test]
+fn the_readme_rule_table_is_the_markdown_rule_listing() {
+    let output = kubelint()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        readme.contains(&format!("<!-- rules:start -->\n{table}<!-- rules:end -->")),
+        "README's table differs from `kubelint rules --format markdown`: run KUBELINT_BLESS=1 cargo test --test rules"
+    );
+}
+
+#[test]
+fn the_json_rule_listing_says_which_rules_are_on_by_default() {
+    let output = kubelint()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let on = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["on_by_default"].clone())
+    };
+    assert_eq!(
+        on("missing-memory-limit"),
+        Some(serde_json::Value::Bool(true))
+    );
+    assert_eq!(
+        on("missing-cpu-limit"),
+        Some(serde_json::Value::Bool(false))
+    );
+    assert!(rules.iter().all(|r| r["summary"].is_string()));
+}
+
+#[test]
+fn explain_prints_the_docs_and_one_bad_and_one_good_case() {
+    kubelint()
+        .args(["explain", "missing-cpu-limit"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::starts_with("## missing-cpu-limit\n")
+                .and(predicate::str::contains("Fires on (no resources)"))
+                .and(predicate::str::contains("Does not fire on (a CPU limit)"))
+                .and(predicate::str::contains("enable: [missing-cpu-limit]")),
+        );
+    kubelint()
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule `no-such-rule`"));
+}
+
+#[test]
+fn an_opt_in_rule_runs_once_the_config_enables_it() {
+    let dir = tree(&[("pod.yaml", &pod("nginx:1.25.3"))]);
+    assert!(lint(dir.path(), &[]).is_empty());
+    write(
+        dir.path(),
+        ".kubelint.yaml",
+        "rules:\n  enable: [default-namespace]\n",
+    );
+    assert_eq!(lint(dir.path(), &[]), ["pod.yaml:3:19 default-namespace"]);
+    write(dir.path(), ".kubelint.yaml", "rules:\n  enable: [nope]\n");
+    assert_usage_error(
+        dir.path(),
+        ".kubelint.yaml:2:12: rules.enable: unknown rule `nope`",
+    );
+}
