@@ -57,7 +57,6 @@ pub struct Rule {
     pub on_by_default: bool,
     /// Whether the rule runs in this configuration.
     pub on: bool,
-    pub subject: Option<Subject>,
     /// The subject the engine walks (`volume` is each item of a pod's volumes), and the items.
     walk: (Subject, Option<Each>),
     /// The file the rule was read from, for messages about the rule itself.
@@ -350,7 +349,6 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         builtin: file.builtin,
         on_by_default: file.enabled,
         on: file.enabled,
-        subject: file.subject,
         walk,
         source: path.to_string(),
         tests: (tests.to_string(), tests_line),
