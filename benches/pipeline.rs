@@ -30,6 +30,14 @@ const CONFIG: &str = r#"environments:
     region: koreacentral
 "#;
 
+/// The rules of the first issue, the baseline the rule pack's cost is measured against.
+const FIRST_FOUR: &[&str] = &[
+    "dockerhub-image-in-china",
+    "mirror-digest",
+    "missing-image-pull-secret",
+    "hardcoded-clb-spec",
+];
+
 const IMAGES: &[&str] = &[
     "redis:7.2-alpine",
     "registry.cn-hangzhou.aliyuncs.com/library/redis:7.2-alpine",
@@ -93,6 +101,22 @@ fn main() {
         Config::load(&corpus.path().join(".kubelint.yaml")).expect("the bench config is valid");
     let rules = RuleSet::load(&config).expect("the built-in rules compile");
     let paths = [PathBuf::from(".")];
+    // The same run with only the first four rules (and the checks in code): the rule pack's
+    // cost is the difference.
+    let others: Vec<&str> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.on && !r.builtin && !FIRST_FOUR.contains(&&*r.id))
+        .map(|r| &*r.id)
+        .collect();
+    let first_four_config = corpus.path().join("first-four.kubelint.yaml");
+    std::fs::write(
+        &first_four_config,
+        format!("{CONFIG}rules:\n  disable: [{}]\n", others.join(", ")),
+    )
+    .expect("corpus folder is writable");
+    let first_four_config = Config::load(&first_four_config).expect("the bench config is valid");
+    let first_four = RuleSet::load(&first_four_config).expect("the built-in rules compile");
 
     let parse_only = || {
         let inputs = discover::discover(&paths, &config).inputs;
@@ -107,20 +131,24 @@ fn main() {
         assert!(documents >= files);
     };
     let full = || check_paths(&paths, &config, &rules);
+    let four = || check_paths(&paths, &first_four_config, &first_four);
     parse_only();
     let outcome = full();
     let (objects, findings) = (outcome.objects, outcome.findings.len());
     drop(outcome);
+    let four_findings = four().findings.len();
     // Interleaved, so that a machine that speeds up or slows down during the run (shared
-    // cores) weighs on both sides alike.
-    let (mut parse_times, mut full_times) = (Vec::new(), Vec::new());
+    // cores) weighs on all sides alike.
+    let (mut parse_times, mut full_times, mut four_times) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..9 {
         parse_times.push(time(parse_only));
+        four_times.push(time(|| drop(four())));
         full_times.push(time(|| drop(full())));
     }
     parse_times.sort();
     full_times.sort();
-    let (parse_only, full) = (parse_times[4], full_times[4]);
+    four_times.sort();
+    let (parse_only, full, four) = (parse_times[4], full_times[4], four_times[4]);
 
     // On save an editor pipes its buffer in, standing for the file's path.
     let small = "prod/team-0/app-0.yaml";
@@ -164,6 +192,15 @@ fn main() {
     println!(
         "full / parse-only:                 {:>8.2}x",
         full.as_secs_f64() / parse_only.as_secs_f64()
+    );
+    println!(
+        "first four rules only:             {:>8.1} ms  ({four_findings} findings)",
+        four.as_secs_f64() * 1e3
+    );
+    println!(
+        "all default rules / first four:    {:>8.2}x  ({} rules on)",
+        full.as_secs_f64() / four.as_secs_f64(),
+        rules.rules().iter().filter(|r| r.on).count()
     );
     println!(
         "one file on save (stdin), process: {:>8.2} ms",

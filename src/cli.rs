@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::check::{self, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::report::{self, FailOn, Format};
+use crate::rules::docs::{self, ListFormat};
 use crate::rules::{RuleSet, cases};
 
 #[derive(Debug, Parser)]
@@ -60,7 +61,7 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// List the rules; `--test` runs every rule's own cases.
+    /// List the rules (id, severity, on by default, summary); `--test` runs their own cases.
     Rules {
         /// The config file, whose rule folders add rules.
         #[arg(long)]
@@ -68,6 +69,14 @@ pub enum Command {
         /// Run each rule's good and bad cases and report failures.
         #[arg(long)]
         test: bool,
+        #[arg(long, value_enum, default_value = "human")]
+        format: ListFormat,
+    },
+    /// Print a rule's documentation with one bad and one good case.
+    Explain {
+        rule: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -96,7 +105,12 @@ pub fn run(cli: Cli) -> i32 {
             origins,
             config,
         } => build_command(&dir, origins, config.as_deref(), &mut stdout),
-        Command::Rules { config, test } => rules_command(config.as_deref(), test, &mut stdout),
+        Command::Rules {
+            config,
+            test,
+            format,
+        } => rules_command(config.as_deref(), test, format, &mut stdout),
+        Command::Explain { rule, config } => explain_command(&rule, config.as_deref(), &mut stdout),
     };
     match result {
         Ok(code) => code,
@@ -303,7 +317,12 @@ fn env_command(
     Ok(0)
 }
 
-fn rules_command(config: Option<&Path>, test: bool, out: &mut dyn Write) -> Result<i32, CliError> {
+fn rules_command(
+    config: Option<&Path>,
+    test: bool,
+    format: ListFormat,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
     let config = load_config(config, &[])?;
     let rules = RuleSet::load(&config)?;
     if test {
@@ -324,19 +343,18 @@ fn rules_command(config: Option<&Path>, test: bool, out: &mut dyn Write) -> Resu
         )?;
         return Ok(i32::from(!failures.is_empty()));
     }
-    for rule in rules.rules() {
-        let runbook = rule
-            .runbook
-            .as_deref()
-            .map(|r| format!(" [{r}]"))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{:<28} {:<8} {}{runbook}",
-            rule.id,
-            rule.severity.as_str(),
-            rule.summary
-        )?;
-    }
+    out.write_all(docs::listing(&rules, format).as_bytes())?;
+    Ok(0)
+}
+
+fn explain_command(id: &str, config: Option<&Path>, out: &mut dyn Write) -> Result<i32, CliError> {
+    let config = load_config(config, &[])?;
+    let rules = RuleSet::load(&config)?;
+    let Some(rule) = rules.rules().iter().find(|r| &*r.id == id) else {
+        return Err(CliError::Usage(format!(
+            "unknown rule `{id}` (`kubelint rules` lists them)"
+        )));
+    };
+    out.write_all(docs::explain(rule).as_bytes())?;
     Ok(0)
 }

@@ -2,7 +2,10 @@
 
 mod common;
 
-use common::{expected_lines, finding_lines, kubelint, lint, pod, testdata, tree, write};
+use common::{
+    HARDENED, expected_lines, finding_lines, hardened_lines, kubelint, lint, pod, testdata, tree,
+    write,
+};
 use predicates::prelude::*;
 
 #[test]
@@ -73,7 +76,10 @@ fn a_clean_tree_exits_zero_with_a_summary() {
 
 #[test]
 fn standard_input_is_linted_as_the_file_it_stands_for() {
-    let pod = "apiVersion: v1\nkind: Pod\nmetadata: { name: cache }\nspec:\n  containers:\n    - name: redis\n      image: redis:7.2-alpine\n";
+    let pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: cache }}\nspec:\n  restartPolicy: Never\n  containers:\n    - name: redis\n      image: redis:7.2-alpine\n{}",
+        hardened_lines("      ")
+    );
     let output = kubelint()
         .current_dir(testdata("repo"))
         .args([
@@ -84,12 +90,12 @@ fn standard_input_is_linted_as_the_file_it_stands_for() {
             "--format",
             "json",
         ])
-        .write_stdin(pod)
+        .write_stdin(pod.as_str())
         .output()
         .unwrap();
     assert_eq!(
         finding_lines(&output.stdout),
-        [".pipeline/k8s/overlays/prod/new.yaml:7:14 dockerhub-image-in-china"]
+        [".pipeline/k8s/overlays/prod/new.yaml:8:14 dockerhub-image-in-china"]
     );
     kubelint()
         .current_dir(testdata("repo"))
@@ -99,7 +105,7 @@ fn standard_input_is_linted_as_the_file_it_stands_for() {
             "--stdin-filename",
             ".pipeline/k8s/overlays/test/new.yaml",
         ])
-        .write_stdin(pod)
+        .write_stdin(pod.as_str())
         .assert()
         .code(0);
 }
@@ -165,7 +171,7 @@ fn disabling_an_unknown_rule_is_a_configuration_error() {
 fn rules_can_be_disabled_and_regraded() {
     let regraded = "rules:\n  severity: { missing-image-pull-secret: warning }\n";
     let dir = tree(&[
-        ("pod.yaml", &pod("x.azurecr.io/a:1")),
+        ("pod.yaml", &pod("x.azurecr.io/a:1.0")),
         (".kubelint.yaml", regraded),
     ]);
     let check = || {
@@ -190,7 +196,7 @@ fn suppressions_silence_exactly_what_they_name() {
     let dir = tree(&[(".kubelint.yaml", CHINA)]);
     let run = |comment: &str, annotation: &str| {
         let text = format!(
-            "{comment}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {{ {annotation} }}\nspec:\n  containers:\n    # kubelint-disable-next-line dockerhub-image-in-china\n    - {{ name: a, image: redis:7 }}\n    - {{ name: b, image: nginx:1.25.3 }}\n"
+            "{comment}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {{ {annotation} }}\nspec:\n  containers:\n    # kubelint-disable-next-line dockerhub-image-in-china\n    - {{ name: a, image: redis:7.2.4, {HARDENED} }}\n    - {{ name: b, image: nginx:1.25.3, {HARDENED} }}\n  restartPolicy: Never\n"
         );
         write(dir.path(), "pod.yaml", &text);
         lint(dir.path(), &[])
@@ -276,7 +282,7 @@ fn human_output_shows_the_snippet_and_summary() {
 
 #[test]
 fn gitignore_is_honoured_outside_a_git_repository_and_hidden_folders_are_walked() {
-    let bad = pod("x.azurecr.io/a:1");
+    let bad = pod("x.azurecr.io/a:1.0");
     let dir = tree(&[
         (".pipeline/pod.yaml", &bad),
         (".pipeline/generated/pod.yaml", &bad),
@@ -314,12 +320,14 @@ fn standard_input_standing_for_a_helm_template_lints_to_nothing() {
 fn named_files_resolve_references_across_the_repository_but_only_they_are_reported() {
     let config = "environments:\n  prod:\n    paths: ['**']\n    platform: ack\n    registries: { team.azurecr.io: { pull-secret: acr-secret } }\n";
     let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: app }\nimagePullSecrets: [ { name: acr-secret } ]\n";
-    let deploy = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec:\n  serviceAccountName: app\n  containers: [ { name: a, image: team.azurecr.io/a:1 } ]\n";
+    let deploy = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: a }}\nspec:\n  serviceAccountName: app\n  containers: [ {{ name: a, image: team.azurecr.io/a:1.0, {HARDENED} }} ]\n  restartPolicy: Never\n"
+    );
     let dir = tree(&[
         (".kubelint.yaml", config),
         ("sa.yaml", account),
         ("broken.yaml", "a: [\n"),
-        ("pod.yaml", deploy),
+        ("pod.yaml", &deploy),
     ]);
     kubelint()
         .current_dir(dir.path())
@@ -331,5 +339,82 @@ fn named_files_resolve_references_across_the_repository_but_only_they_are_report
     assert_eq!(
         lint(dir.path(), &["pod.yaml"]),
         ["pod.yaml:6:35 missing-image-pull-secret"]
+    );
+}
+
+#[test]
+fn the_readme_rule_table_is_the_markdown_rule_listing() {
+    let output = kubelint()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        readme.contains(&format!("<!-- rules:start -->\n{table}<!-- rules:end -->")),
+        "README's table differs from `kubelint rules --format markdown`: run KUBELINT_BLESS=1 cargo test --test rules"
+    );
+}
+
+#[test]
+fn the_json_rule_listing_says_which_rules_are_on_by_default() {
+    let output = kubelint()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let on = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["on_by_default"].clone())
+    };
+    assert_eq!(
+        on("missing-memory-limit"),
+        Some(serde_json::Value::Bool(true))
+    );
+    assert_eq!(
+        on("missing-cpu-limit"),
+        Some(serde_json::Value::Bool(false))
+    );
+    assert!(rules.iter().all(|r| r["summary"].is_string()));
+}
+
+#[test]
+fn explain_prints_the_docs_and_one_bad_and_one_good_case() {
+    kubelint()
+        .args(["explain", "missing-cpu-limit"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::starts_with("## missing-cpu-limit\n")
+                .and(predicate::str::contains("Fires on (no resources)"))
+                .and(predicate::str::contains("Does not fire on (a CPU limit)"))
+                .and(predicate::str::contains("enable: [missing-cpu-limit]")),
+        );
+    kubelint()
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule `no-such-rule`"));
+}
+
+#[test]
+fn an_opt_in_rule_runs_once_the_config_enables_it() {
+    let dir = tree(&[("pod.yaml", &pod("nginx:1.25.3"))]);
+    assert!(lint(dir.path(), &[]).is_empty());
+    write(
+        dir.path(),
+        ".kubelint.yaml",
+        "rules:\n  enable: [default-namespace]\n",
+    );
+    assert_eq!(lint(dir.path(), &[]), ["pod.yaml:3:19 default-namespace"]);
+    write(dir.path(), ".kubelint.yaml", "rules:\n  enable: [nope]\n");
+    assert_usage_error(
+        dir.path(),
+        ".kubelint.yaml:2:12: rules.enable: unknown rule `nope`",
     );
 }

@@ -5,7 +5,12 @@ mod common;
 
 use common::{kubelint, lint, tree};
 
+/// The workload-hygiene rules would fire on every sketch of a Deployment here; these tests
+/// are about where the China-cluster rules point once overlays are built.
 const CONFIG: &str = "\
+rules:
+  disable: [missing-memory-limit, missing-resource-requests, missing-liveness-probe,
+            missing-readiness-probe, privilege-escalation-allowed, run-as-root]
 environments:
   prod:
     paths: [overlays/prod]
@@ -64,10 +69,11 @@ fn an_images_rewrite_to_a_private_registry_is_checked_at_its_new_name_line() {
     let found = lint(repo.path(), &[]);
     // The ACR image lacks its pull secret: at the `newName` line of the overlay, not the base.
     // The base's short name is not a Docker Hub image in prod (the overlay renamed it); the
-    // base's redis is, in prod only (test is AKS).
+    // base's redis is, in prod only (test is AKS). Test deploys the base's untagged image.
     assert_eq!(
         found,
         [
+            "base/deployment.yaml:10:18 mutable-image-tag",
             "base/deployment.yaml:12:18 dockerhub-image-in-china",
             "overlays/prod/kustomization.yaml:4:14 missing-image-pull-secret",
         ]
@@ -89,7 +95,29 @@ fn a_patch_that_fixes_the_base_is_seen() {
 "
     );
     let repo = repository(&prod, "resources: [../../base]\n");
-    assert_eq!(lint(repo.path(), &[]), Vec::<String>::new());
+    assert_eq!(
+        lint(repo.path(), &[]),
+        ["base/deployment.yaml:10:18 mutable-image-tag"]
+    );
+}
+
+#[test]
+fn an_images_entry_with_a_mutable_new_tag_is_a_warning_at_that_line() {
+    // DEPLOY001: `kubectl apply -k` with `newTag: latest` changes no pod template.
+    let test =
+        "resources: [../../base]\nimages:\n  - name: klinematrix/backend\n    newTag: latest\n";
+    let repo = repository(PROD_REWRITES_TO_ACR, test);
+    let found = lint(repo.path(), &[]);
+    assert!(
+        found.contains(&"overlays/test/kustomization.yaml:4:13 mutable-image-tag".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("base/deployment.yaml:10:")),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -131,7 +159,10 @@ fn a_base_named_on_its_own_is_reported_through_the_overlays_that_build_it() {
     let repo = repository(PROD_REWRITES_TO_ACR, "resources: [../../base]\n");
     assert_eq!(
         lint(repo.path(), &["base/deployment.yaml"]),
-        ["base/deployment.yaml:12:18 dockerhub-image-in-china"]
+        [
+            "base/deployment.yaml:10:18 mutable-image-tag",
+            "base/deployment.yaml:12:18 dockerhub-image-in-china"
+        ]
     );
 }
 

@@ -16,6 +16,19 @@ fn every_rule_passes_its_own_cases() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// One snapshot per rule file: the message, help and exact span of every bad case's finding.
+#[test]
+fn every_rule_pins_its_rendered_findings() {
+    let rules = builtin().with_every_rule_on();
+    for rule in rules.rules() {
+        let rendered = cases::rendered(rule, &rules);
+        if rendered.is_empty() {
+            continue;
+        }
+        insta::assert_snapshot!(format!("rule-{}", rule.id), rendered);
+    }
+}
+
 #[test]
 fn every_declarative_rule_has_three_bad_and_three_good_cases() {
     for rule in builtin().rules().iter().filter(|r| !r.builtin) {

@@ -164,6 +164,6 @@ fn a_large_valid_file_is_linted_whole() {
     assert_eq!(found.len(), 20_000);
     assert_eq!(
         found.last().map(String::as_str),
-        Some("many.yaml:199999:14 missing-image-pull-secret")
+        Some("many.yaml:259996:14 missing-image-pull-secret")
     );
 }

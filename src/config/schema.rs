@@ -97,6 +97,9 @@ fn yes() -> bool {
 pub struct RulesConfig {
     #[serde(default)]
     pub disable: Vec<Spanned<String>>,
+    /// Rules that are off by default, turned on.
+    #[serde(default)]
+    pub enable: Vec<Spanned<String>>,
     #[serde(default)]
     pub severity: BTreeMap<String, Spanned<Severity>>,
     /// Extra folders of rule files, relative to the config file and inside its folder.

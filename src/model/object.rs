@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::yaml::{Document, Node};
+use crate::yaml::{Document, Node, ScalarType};
 
 use super::image::{ImageRef, ImageRefError};
 
@@ -161,19 +161,39 @@ fn read_pod_spec(node: Node<'_>) -> PodSpec<'_> {
 }
 
 fn read_container<'a>(group: &'static str, node: Node<'a>) -> Container<'a> {
-    let image = node.get("image").and_then(|image| {
-        let text = image.as_text()?;
-        Some(ImageUse {
+    let image = node.get("image").map(|image| {
+        let text = image.as_str().unwrap_or("");
+        let parsed = match image.scalar_type() {
+            Some(ScalarType::String) => ImageRef::parse(text),
+            other => Err(not_a_string(other)),
+        };
+        ImageUse {
             node: image,
             text,
-            parsed: ImageRef::parse(text),
-        })
+            parsed,
+        }
     });
     Container {
         group,
         node,
         name: node.text("name"),
         image,
+    }
+}
+
+/// `image: 123`, `image: null` or a list: the API server rejects the pod, so it is an invalid
+/// reference rather than a Docker Hub image named `123`.
+fn not_a_string(found: Option<ScalarType>) -> ImageRefError {
+    let what = match found {
+        Some(ScalarType::Null) => "null",
+        Some(ScalarType::Bool) => "a boolean (quote it)",
+        Some(ScalarType::Number) => "a number (quote it)",
+        Some(ScalarType::String) => "a string",
+        None => "a list or a mapping",
+    };
+    ImageRefError {
+        message: format!("an image must be a string, not {what}"),
+        offset: 0,
     }
 }
 

@@ -2,6 +2,7 @@
 //! list, good ones none. The test suite runs them for the built-in rules; `kubelint rules
 //! --test` runs them for a user's rule folders too.
 
+use std::fmt::Write;
 use std::path::Path;
 
 use crate::check::check_text;
@@ -9,12 +10,14 @@ use crate::config::Config;
 
 use super::{Rule, RuleSet, ids};
 
-/// Every failure of every rule's cases, as `rule-id case N: what went wrong`.
+/// Every failure of every rule's cases, as `rule-id case N: what went wrong`. Rules that are
+/// off by default (or disabled) are switched on, so their cases run too.
 pub fn run_all(rules: &RuleSet) -> Vec<String> {
+    let rules = rules.with_every_rule_on();
     rules
         .rules()
         .iter()
-        .flat_map(|rule| run_rule(rule, rules))
+        .flat_map(|rule| run_rule(rule, &rules))
         .collect()
 }
 
@@ -45,7 +48,12 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
             }
         };
         let config = Config::for_case(case.env.clone());
-        let outcome = check_text(text.as_bytes(), Path::new("case.yaml"), &config, rules);
+        let outcome = check_text(
+            text.as_bytes(),
+            Path::new(case.path.as_deref().unwrap_or("case.yaml")),
+            &config,
+            rules,
+        );
         let position = |f: &crate::finding::Finding| {
             let p = outcome.sources[f.origin.file].position(f.span().start);
             format!("{}:{}", p.line, p.column)
@@ -75,4 +83,40 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
         }
     }
     failures
+}
+
+/// What each bad case of a rule reports, as people read it: span, the text under it, severity,
+/// message and help. The test suite pins it per rule file as a snapshot.
+pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
+    let mut out = String::new();
+    for (index, case) in rule.cases().unwrap_or_default().iter().enumerate() {
+        let Some(bad) = &case.bad else {
+            continue;
+        };
+        let name = case.name.as_deref().unwrap_or("unnamed");
+        let _ = writeln!(out, "case {} ({name}):", index + 1);
+        let config = Config::for_case(case.env.clone());
+        let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
+        let outcome = check_text(bad.as_bytes(), path, &config, rules);
+        for finding in outcome.findings.iter().filter(|f| f.rule == rule.id) {
+            let file = &outcome.sources[finding.origin.file];
+            let start = file.position(finding.span().start);
+            let end = file.position(finding.span().end);
+            let under = file.text.get(finding.span()).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}:{}-{}:{} `{under}` {}: {}",
+                start.line,
+                start.column,
+                end.line,
+                end.column,
+                finding.severity.as_str(),
+                finding.message
+            );
+            if let Some(help) = &finding.help {
+                let _ = writeln!(out, "    help: {help}");
+            }
+        }
+    }
+    out
 }

@@ -11,7 +11,9 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use super::facts::{Fact, Scope, Value};
+use super::quantity;
 use super::template::Template;
+use crate::yaml::Node;
 
 #[derive(Debug, Clone)]
 pub enum Cond {
@@ -19,6 +21,15 @@ pub enum Cond {
     Any(Vec<Cond>),
     Not(Box<Cond>),
     Test(Fact, Predicate),
+    /// `every`, `some` or `none` of the nodes a path reaches satisfy `where`, each read as `item`.
+    Quantified(Quantifier, Fact, Box<Cond>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    Every,
+    Some,
+    None,
 }
 
 #[derive(Debug, Clone)]
@@ -36,7 +47,23 @@ pub enum Predicate {
     /// A list holds the item, or a text holds the substring.
     Contains(Template),
     Lacks(Template),
+    /// Numeric comparisons; both sides are read as Kubernetes quantities (`500m`, `1Gi`).
+    Compare(Ordering, Template),
+    /// `quantity: false` holds for a present value that is not a valid quantity.
+    Quantity(bool),
+    /// A label selector (or a plain label map) that does (not) match the labels at a path.
+    Selects(bool, Fact),
+    /// The same YAML value as the node at a path, whatever the formatting (`same-as`).
+    SameAs(Fact),
     All(Vec<Predicate>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
 }
 
 impl Cond {
@@ -59,6 +86,27 @@ impl Cond {
                     }
                 }
                 "not" => Cond::Not(Box::new(Cond::compile(value)?)),
+                "every" | "some" | "none" => {
+                    let quantifier = match key.as_str() {
+                        "every" => Quantifier::Every,
+                        "some" => Quantifier::Some,
+                        _ => Quantifier::None,
+                    };
+                    let shape = || format!("`{key}` takes `{{of: <path>, where: <condition>}}`");
+                    let Json::Object(body) = value else {
+                        return Err(shape());
+                    };
+                    let of = body.get("of").and_then(Json::as_str).ok_or_else(shape)?;
+                    let of = Fact::parse(of)?;
+                    if !of.is_path() {
+                        return Err(format!("`{key}`: `of` names a path such as `pod.volumes`"));
+                    }
+                    let condition = Cond::compile(body.get("where").ok_or_else(shape)?)?;
+                    if let Some(extra) = body.keys().find(|k| *k != "of" && *k != "where") {
+                        return Err(format!("`{key}`: unknown key `{extra}`"));
+                    }
+                    Cond::Quantified(quantifier, of, Box::new(condition))
+                }
                 fact => Cond::Test(Fact::parse(fact)?, Predicate::compile(value)?),
             });
         }
@@ -78,6 +126,11 @@ impl Cond {
                 facts.extend(predicate.facts());
                 facts
             }
+            Cond::Quantified(_, of, inner) => {
+                let mut facts = vec![of];
+                facts.extend(inner.facts());
+                facts
+            }
         }
     }
 
@@ -87,7 +140,30 @@ impl Cond {
             Cond::Any(items) => items.iter().any(|c| c.holds(scope)),
             Cond::Not(inner) => !inner.holds(scope),
             Cond::Test(fact, predicate) => predicate.holds(&fact.read(scope), scope),
+            Cond::Quantified(quantifier, of, inner) => {
+                let mut items = of.nodes(scope).into_iter().flat_map(sequence_items);
+                let holds = |item| {
+                    inner.holds(&Scope {
+                        item: Some(item),
+                        ..*scope
+                    })
+                };
+                match quantifier {
+                    Quantifier::Every => items.all(holds),
+                    Quantifier::Some => items.any(holds),
+                    Quantifier::None => !items.any(holds),
+                }
+            }
         }
+    }
+}
+
+/// A quantifier's `of` path may end on the list itself (`pod.volumes`) or fan out with `[*]`.
+fn sequence_items(node: Node<'_>) -> Vec<Node<'_>> {
+    if node.as_str().is_none() && !node.is_mapping() {
+        node.items().collect()
+    } else {
+        vec![node]
     }
 }
 
@@ -135,6 +211,30 @@ impl Predicate {
                 "empty" => Predicate::Empty(flag(op, v)?),
                 "contains" => Predicate::Contains(Template::compile(&text(op, v)?)?),
                 "lacks" => Predicate::Lacks(Template::compile(&text(op, v)?)?),
+                "lt" | "le" | "gt" | "ge" => {
+                    let ordering = match op.as_str() {
+                        "lt" => Ordering::Less,
+                        "le" => Ordering::LessOrEqual,
+                        "gt" => Ordering::Greater,
+                        _ => Ordering::GreaterOrEqual,
+                    };
+                    Predicate::Compare(ordering, Template::compile(&text(op, v)?)?)
+                }
+                "quantity" => Predicate::Quantity(flag(op, v)?),
+                "selects" | "not-selects" => {
+                    let labels = Fact::parse(&text(op, v)?)?;
+                    if !labels.is_path() {
+                        return Err(format!("`{op}` names the path of a label map"));
+                    }
+                    Predicate::Selects(op == "selects", labels)
+                }
+                "same-as" => {
+                    let other = Fact::parse(&text(op, v)?)?;
+                    if !other.is_path() {
+                        return Err(format!("`{op}` names a path"));
+                    }
+                    Predicate::SameAs(other)
+                }
                 other => return Err(format!("unknown test `{other}`")),
             });
         }
@@ -150,7 +250,9 @@ impl Predicate {
             Predicate::Equals(t)
             | Predicate::NotEquals(t)
             | Predicate::Contains(t)
-            | Predicate::Lacks(t) => t.facts().collect(),
+            | Predicate::Lacks(t)
+            | Predicate::Compare(_, t) => t.facts().collect(),
+            Predicate::Selects(_, labels) | Predicate::SameAs(labels) => vec![labels],
             Predicate::All(items) => items.iter().flat_map(Predicate::facts).collect(),
             _ => Vec::new(),
         }
@@ -173,9 +275,107 @@ impl Predicate {
             Predicate::Empty(want) => value.is_empty() == *want,
             Predicate::Contains(t) => contains(value, &t.render(scope)),
             Predicate::Lacks(t) => !contains(value, &t.render(scope)),
+            Predicate::Compare(ordering, t) => {
+                let pair = text
+                    .and_then(quantity::parse)
+                    .zip(quantity::parse(&t.render(scope)));
+                pair.is_some_and(|(left, right)| match ordering {
+                    Ordering::Less => left < right,
+                    Ordering::LessOrEqual => left <= right,
+                    Ordering::Greater => left > right,
+                    Ordering::GreaterOrEqual => left >= right,
+                })
+            }
+            Predicate::Quantity(want) => {
+                value.is_present() && text.and_then(quantity::parse).is_some() == *want
+            }
+            Predicate::Selects(want, labels) => match value {
+                Value::Node(selector) => selector_matches(*selector, labels.node(scope)) == *want,
+                _ => !*want,
+            },
+            Predicate::SameAs(other) => match (value, other.node(scope)) {
+                (Value::Node(node), Some(other)) => {
+                    same_value(*node, other, &mut { COMPARE_BUDGET })
+                }
+                _ => false,
+            },
             Predicate::All(items) => items.iter().all(|p| p.holds(value, scope)),
         }
     }
+}
+
+/// Aliases can make a small document a huge tree; a comparison visits at most this many
+/// nodes (probes and the like are a few dozen), and values beyond it are not called the same.
+const COMPARE_BUDGET: usize = 4096;
+
+/// Structural equality: same scalars, same items in order, same entries in any order.
+fn same_value(a: Node<'_>, b: Node<'_>, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => return x == y,
+        (None, None) => {}
+        _ => return false,
+    }
+    if a.is_mapping() != b.is_mapping() {
+        return false;
+    }
+    if a.is_mapping() {
+        let (left, right) = (a.entries(), b.entries());
+        left.len() == right.len()
+            && left.iter().all(|(k, v)| {
+                k.as_str()
+                    .and_then(|k| b.get(k))
+                    .is_some_and(|w| same_value(*v, w, budget))
+            })
+    } else {
+        a.items().count() == b.items().count()
+            && a.items()
+                .zip(b.items())
+                .all(|(x, y)| same_value(x, y, budget))
+    }
+}
+
+/// Whether a selector matches a label map as the API server matches it: a `LabelSelector`
+/// (`matchLabels` and `matchExpressions`, all must hold) or a plain map (a Service's selector).
+/// Missing labels are an empty map.
+fn selector_matches(selector: Node<'_>, labels: Option<Node<'_>>) -> bool {
+    let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(|v| v.as_str());
+    let map_matches = |map: Node<'_>| {
+        map.entries()
+            .iter()
+            .all(|(k, v)| k.as_str().is_some_and(|k| label(k) == v.as_str()))
+    };
+    let match_labels = selector.get("matchLabels");
+    let expressions = selector.get("matchExpressions");
+    if match_labels.is_none() && expressions.is_none() {
+        return map_matches(selector);
+    }
+    match_labels.is_none_or(map_matches)
+        && expressions
+            .into_iter()
+            .flat_map(|e| e.items())
+            .all(|expression| {
+                let Some(key) = expression.text("key") else {
+                    return false;
+                };
+                let values: Vec<&str> = expression
+                    .get("values")
+                    .into_iter()
+                    .flat_map(|v| v.items())
+                    .filter_map(|v| v.as_str())
+                    .collect();
+                let found = label(key);
+                match expression.text("operator") {
+                    Some("In") => found.is_some_and(|f| values.contains(&f)),
+                    Some("NotIn") => found.is_none_or(|f| !values.contains(&f)),
+                    Some("Exists") => found.is_some(),
+                    Some("DoesNotExist") => found.is_none(),
+                    _ => false,
+                }
+            })
 }
 
 fn contains(value: &Value<'_>, needle: &str) -> bool {
@@ -205,6 +405,51 @@ mod tests {
         .unwrap();
         let Cond::All(parts) = cond else { panic!() };
         assert_eq!(parts.len(), 3);
+    }
+
+    #[test]
+    fn selectors_match_labels_as_the_api_server_does() {
+        let stream = crate::yaml::parse(concat!(
+            "labels: {app: web, tier: front}\n",
+            "plain: {app: web}\n",
+            "exprs: {matchLabels: {app: web}, matchExpressions: [{key: tier, operator: In, values: [front, back]}, {key: canary, operator: DoesNotExist}]}\n",
+            "wrong: {matchLabels: {app: api}}\n",
+            "notin: {matchExpressions: [{key: tier, operator: NotIn, values: [front]}]}\n",
+        ));
+        let root = stream.documents[0].root().unwrap();
+        let labels = root.get("labels");
+        let matches = |key: &str| selector_matches(root.get(key).unwrap(), labels);
+        assert!(matches("plain"));
+        assert!(matches("exprs"));
+        assert!(!matches("wrong"));
+        assert!(!matches("notin"));
+        assert!(!selector_matches(root.get("plain").unwrap(), None));
+    }
+
+    #[test]
+    fn quantifiers_and_comparisons_compile() {
+        let cond =
+            compile("some: {of: pod.volumes, where: {item.hostPath: {present: true}}}\n").unwrap();
+        assert!(matches!(cond, Cond::Quantified(Quantifier::Some, ..)));
+        assert!(
+            compile("container.resources.limits.cpu: {lt: '{container.resources.requests.cpu}'}")
+                .is_ok()
+        );
+        assert!(
+            compile("every: {of: pod.volumes}")
+                .unwrap_err()
+                .contains("takes `{of")
+        );
+        assert!(
+            compile("none: {of: image, where: {}}")
+                .unwrap_err()
+                .contains("names a path")
+        );
+        assert!(
+            compile("object.spec.selector: {selects: image}")
+                .unwrap_err()
+                .contains("label map")
+        );
     }
 
     #[test]

@@ -6,9 +6,72 @@ use std::fmt::Write;
 use super::{Case, Rule, RuleSet};
 use crate::config::Environment;
 
-/// The README's table: one row per rule.
+/// How `kubelint rules` prints the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns: id, severity, on by default, summary.
+    Human,
+    /// A JSON list of rules, for scripts.
+    Json,
+    /// A Markdown table; the README's rule table is this output.
+    Markdown,
+}
+
+/// Every rule, on or off, in the chosen format.
+pub fn listing(rules: &RuleSet, format: ListFormat) -> String {
+    match format {
+        ListFormat::Markdown => table(rules),
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = rules
+                .rules()
+                .iter()
+                .map(|rule| {
+                    serde_json::json!({
+                        "id": &*rule.id,
+                        "severity": rule.severity.as_str(),
+                        "on_by_default": rule.on_by_default,
+                        "summary": rule.summary,
+                        "runbook": rule.runbook,
+                        "url": rule.url,
+                        "source": rule.source,
+                    })
+                })
+                .collect();
+            let mut text = serde_json::to_string_pretty(&list).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        ListFormat::Human => {
+            let mut out = String::new();
+            let _ = writeln!(out, "{:<36} {:<8} {:<4} summary", "rule", "severity", "on");
+            for rule in rules.rules() {
+                let runbook = rule
+                    .runbook
+                    .as_deref()
+                    .map(|r| format!(" [{r}]"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{:<36} {:<8} {:<4} {}{runbook}",
+                    rule.id,
+                    rule.severity.as_str(),
+                    on_by_default(rule),
+                    rule.summary
+                );
+            }
+            out
+        }
+    }
+}
+
+fn on_by_default(rule: &Rule) -> &'static str {
+    if rule.on_by_default { "yes" } else { "no" }
+}
+
+/// The README's table: one row per rule, with whether it runs without `rules.enable`.
 pub fn table(rules: &RuleSet) -> String {
-    let mut out = String::from("| rule | severity | what it catches |\n|---|---|---|\n");
+    let mut out =
+        String::from("| rule | severity | on by default | what it catches |\n|---|---|---|---|\n");
     for rule in rules.rules() {
         let runbook = rule
             .runbook
@@ -17,13 +80,29 @@ pub fn table(rules: &RuleSet) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "| [`{id}`](docs/rules.md#{id}) | {} | {}{runbook} |",
+            "| [`{id}`](docs/rules.md#{id}) | {} | {} | {}{runbook} |",
             rule.severity.as_str(),
+            on_by_default(rule),
             rule.summary,
             id = rule.id
         );
     }
     out
+}
+
+/// `kubelint explain RULE`: the rule's docs with one bad and one good case, as in
+/// `docs/rules.md`.
+pub fn explain(rule: &Rule) -> String {
+    let mut out = String::new();
+    section(rule, &mut out);
+    if !rule.on_by_default {
+        let _ = writeln!(
+            out,
+            "\nOff by default: turn it on with `rules: {{ enable: [{}] }}` in .kubelint.yaml.",
+            rule.id
+        );
+    }
+    out.trim_start().to_string()
 }
 
 /// `docs/rules.md`: every rule with its description and its first bad and good cases.
@@ -40,10 +119,11 @@ pub fn reference(rules: &RuleSet) -> String {
 fn section(rule: &Rule, out: &mut String) {
     let _ = write!(
         out,
-        "\n## {}\n\n{}\n\n- severity: `{}`\n",
+        "\n## {}\n\n{}\n\n- severity: `{}`\n- on by default: {}\n",
         rule.id,
         rule.summary,
-        rule.severity.as_str()
+        rule.severity.as_str(),
+        on_by_default(rule)
     );
     if let Some(runbook) = &rule.runbook {
         let _ = writeln!(out, "- from incident: {runbook}");

@@ -1,15 +1,16 @@
 //! Evaluating compiled rules over one object, in every environment its file deploys to.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Env;
-use crate::finding::{Finding, ObjectRef};
+use crate::finding::{Finding, ObjectRef, Severity};
 use crate::model::{ImageUse, Located, Project};
 use crate::source::Origin;
 use crate::yaml::Node;
 
-use super::facts::{Fact, Scope, Step};
-use super::{CompiledClause, Rule, RuleSet, Subject, ids};
+use super::facts::{Fact, Scope, Step, walk};
+use super::{CompiledClause, Each, Rule, RuleSet, Subject, ids};
 
 impl RuleSet {
     /// Every finding of every rule on one object. Findings that two environments share (the
@@ -46,7 +47,11 @@ impl RuleSet {
         for image in pod.containers.iter().filter_map(|c| c.image.as_ref()) {
             if let Err(problem) = &image.parsed {
                 let origin = reference_origin(project, image, problem.offset);
-                let message = format!("invalid image reference `{}`: {problem}", image.text);
+                let message = if image.text.is_empty() {
+                    format!("invalid image reference: {problem}")
+                } else {
+                    format!("invalid image reference `{}`: {problem}", image.text)
+                };
                 out.extend(
                     self.builtin_finding(ids::INVALID_IMAGE_REFERENCE, origin, message)
                         .map(|f| Finding {
@@ -85,6 +90,37 @@ fn reference_origin(project: &Project<'_>, image: &ImageUse<'_>, offset: usize) 
     )
 }
 
+/// Where a part of the image points: the registry (the name, when the registry is implied),
+/// the tag, or the `@algorithm:hex` digest, which is what the user deletes. In a built
+/// image, the line that set that part (an overlay's `newName`, `newTag` or `digest`).
+fn image_part_origin(scope: &Scope<'_, '_>, part: &Fact) -> Option<Origin> {
+    let image = scope.container?.image.as_ref()?;
+    if matches!(part, Fact::ImageDigest) {
+        image.parsed.as_ref().ok()?.digest.as_ref()?;
+    }
+    Some(image.node.origin_of(image_part(image.text, part)?))
+}
+
+/// The bytes of an image reference that hold its registry (the name, when the registry is
+/// implied), its tag (after the `:`) or its digest (from the `@`).
+pub(super) fn image_part(text: &str, part: &Fact) -> Option<Range<usize>> {
+    let digest_at = text.find('@');
+    let name_end = digest_at.unwrap_or(text.len());
+    let last_slash = text[..name_end].rfind('/').map_or(0, |i| i + 1);
+    let tag_at = text[last_slash..name_end].find(':').map(|i| last_slash + i);
+    match part {
+        Fact::ImageDigest => digest_at.map(|at| at..text.len()),
+        Fact::ImageTag => tag_at.map(|at| at + 1..name_end),
+        _ => {
+            let first = text.find('/').filter(|&slash| {
+                let host = &text[..slash];
+                host.contains(['.', ':']) || host == "localhost"
+            });
+            Some(first.map_or(0..tag_at.unwrap_or(name_end), |slash| 0..slash))
+        }
+    }
+}
+
 fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
     ObjectRef {
         kind: located.object.kind.to_string(),
@@ -93,9 +129,51 @@ fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
     }
 }
 
+impl RuleSet {
+    /// A finding of a code-checked rule, or `None` when the config disabled it.
+    pub fn builtin_finding(&self, id: &str, origin: Origin, message: String) -> Option<Finding> {
+        let rule = self.get(id)?;
+        Some(finding(
+            rule,
+            rule.severity,
+            message,
+            None,
+            origin,
+            None,
+            None,
+        ))
+    }
+}
+
+/// The one place a `Finding` is made, so where findings point is decided here alone.
+fn finding(
+    rule: &Rule,
+    severity: Severity,
+    message: String,
+    help: Option<String>,
+    origin: Origin,
+    object: Option<ObjectRef>,
+    env: Option<&Env>,
+) -> Finding {
+    Finding {
+        rule: Arc::clone(&rule.id),
+        severity,
+        message,
+        help,
+        url: Some(rule.url.clone()),
+        origin,
+        related: Vec::new(),
+        object,
+        envs: env
+            .map(|e| Arc::from(e.name.as_str()))
+            .into_iter()
+            .collect(),
+    }
+}
+
 impl Rule {
     fn applies_to(&self, kind: &str) -> bool {
-        !self.builtin && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
+        self.on && !self.builtin && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
     }
 
     fn evaluate<'a>(
@@ -105,31 +183,50 @@ impl Rule {
         env: Option<&Env>,
         out: &mut Vec<Finding>,
     ) {
-        match self.subject {
-            Some(Subject::Object) => {
-                let scope = Scope {
-                    project,
-                    located,
-                    env,
-                    container: None,
-                };
-                self.evaluate_scope(&scope, out);
-            }
-            Some(Subject::Image) => {
-                let containers = located.object.pod.iter().flat_map(|pod| &pod.containers);
-                for container in
-                    containers.filter(|c| c.image.as_ref().is_some_and(|i| i.parsed.is_ok()))
-                {
-                    let scope = Scope {
-                        project,
-                        located,
-                        env,
-                        container: Some(container),
-                    };
-                    self.evaluate_scope(&scope, out);
+        let scope = Scope {
+            project,
+            located,
+            env,
+            container: None,
+            item: None,
+        };
+        match self.walk.0 {
+            Subject::Object => self.evaluate_items(&scope, out),
+            Subject::Pod => {
+                if located.object.pod.is_some() {
+                    self.evaluate_items(&scope, out);
                 }
             }
-            None => {}
+            subject => {
+                let containers = located.object.pod.iter().flat_map(|pod| &pod.containers);
+                for container in containers.filter(|c| {
+                    subject != Subject::Image || c.image.as_ref().is_some_and(|i| i.parsed.is_ok())
+                }) {
+                    let scope = Scope {
+                        container: Some(container),
+                        ..scope
+                    };
+                    self.evaluate_items(&scope, out);
+                }
+            }
+        }
+    }
+
+    /// The subject itself, or each item of the rule's `each` within it.
+    fn evaluate_items(&self, scope: &Scope<'_, '_>, out: &mut Vec<Finding>) {
+        let items = match &self.walk.1 {
+            None => return self.evaluate_scope(scope, out),
+            Some(Each::Path(path)) => path.nodes(scope),
+            Some(Each::Template(template)) => template.items(scope),
+        };
+        for item in items {
+            self.evaluate_scope(
+                &Scope {
+                    item: Some(item),
+                    ..*scope
+                },
+                out,
+            );
         }
     }
 
@@ -144,21 +241,15 @@ impl Rule {
             let Some(origin) = clause.origin(scope) else {
                 continue;
             };
-            out.push(Finding {
-                rule: Arc::clone(&self.id),
-                severity: clause.severity,
-                message: clause.message.render(scope),
-                help: clause.help.as_ref().map(|h| h.render(scope)),
-                url: Some(self.url.clone()),
+            out.push(finding(
+                self,
+                clause.severity,
+                clause.message.render(scope),
+                clause.help.as_ref().map(|h| h.render(scope)),
                 origin,
-                related: Vec::new(),
-                object: Some(object_ref(scope.located, scope.env)),
-                envs: scope
-                    .env
-                    .map(|e| Arc::from(e.name.as_str()))
-                    .into_iter()
-                    .collect(),
-            });
+                Some(object_ref(scope.located, scope.env)),
+                scope.env,
+            ));
             // The first clause that fires speaks for the rule on this subject.
             return;
         }
@@ -166,51 +257,50 @@ impl Rule {
 }
 
 impl CompiledClause {
-    /// The bytes the finding points at: the `at` node (or its key), a part of the image,
-    /// else the subject itself.
+    /// The bytes the finding points at: the first present `at` node (or its key, or a part
+    /// of the image), else the subject itself. A clause whose `at` nodes are all absent does
+    /// not fire.
     fn origin(&self, scope: &Scope<'_, '_>) -> Option<Origin> {
-        match &self.at {
-            Some(fact) if self.at_key => key_of(fact, scope).map(|n| n.origin()),
-            Some(part @ (Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest)) => {
-                let image = scope.container?.image.as_ref()?;
-                let range = image_part(image.text, part)?;
-                Some(image.node.origin_of(range))
+        if self.at.is_empty() {
+            return default_origin(self.subject, scope);
+        }
+        self.at.iter().find_map(|fact| match fact {
+            Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest => {
+                image_part_origin(scope, fact)
             }
-            Some(fact) => fact.node(scope).map(|n| n.origin()),
-            None => match scope.container.and_then(|c| c.image.as_ref()) {
-                // A built image points at the line that set its name (an overlay's `newName`).
-                Some(image) if image.node.has_pieces() => {
-                    Some(image.node.origin_of(0..image.text.len()))
-                }
-                _ => default_node(scope).map(|n| n.origin()),
-            },
-        }
+            fact if self.at_key => key_of(fact, scope).map(|n| n.origin()),
+            fact => fact.node(scope).map(|n| n.origin()),
+        })
     }
 }
 
-/// The bytes of an image reference that hold its registry (the name, when the registry is
-/// implied), its tag or its digest.
-pub(super) fn image_part(text: &str, part: &Fact) -> Option<std::ops::Range<usize>> {
-    let digest_at = text.find('@');
-    let name_end = digest_at.unwrap_or(text.len());
-    let last_slash = text[..name_end].rfind('/').map_or(0, |i| i + 1);
-    let tag_at = text[last_slash..name_end].find(':').map(|i| last_slash + i);
-    match part {
-        Fact::ImageDigest => digest_at.map(|at| at + 1..text.len()),
-        Fact::ImageTag => tag_at.map(|at| at + 1..name_end),
-        _ => {
-            let first = text.find('/').filter(|&slash| {
-                let host = &text[..slash];
-                host.contains(['.', ':']) || host == "localhost"
-            });
-            Some(first.map_or(0..tag_at.unwrap_or(name_end), |slash| 0..slash))
-        }
+/// Where a finding on the subject itself points; a built image points at the line that set
+/// its name (an overlay's `newName`), which is where its registry is changed.
+fn default_origin(subject: Subject, scope: &Scope<'_, '_>) -> Option<Origin> {
+    if let (Subject::Image, Some(image)) = (subject, scope.container.and_then(|c| c.image.as_ref()))
+        && image.node.has_pieces()
+    {
+        return Some(image.node.origin_of(0..image.text.len()));
     }
+    default_node(subject, scope).map(|n| n.origin())
 }
 
-fn default_node<'a>(scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
-    if let Some(image) = scope.container.and_then(|c| c.image.as_ref()) {
-        return Some(image.node);
+/// Where a finding on the subject itself points: a list item's `name` (a port's number), the
+/// image value, the container's name (the container mapping when it has none), or the
+/// object's name (its `kind` when it has none).
+fn default_node<'a>(subject: Subject, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
+    if let Some(item) = scope.item {
+        return Some(
+            item.get("name")
+                .or_else(|| item.get("containerPort"))
+                .unwrap_or(item),
+        );
+    }
+    if let Some(container) = scope.container {
+        return match (subject, &container.image) {
+            (Subject::Image, Some(image)) => Some(image.node),
+            _ => Some(container.node.get("name").unwrap_or(container.node)),
+        };
     }
     let root = scope.located.object.root;
     root.get("metadata")
@@ -220,19 +310,13 @@ fn default_node<'a>(scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
 
 /// The key node under which a path fact's value sits.
 fn key_of<'a>(fact: &Fact, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
-    let (start, steps) = match fact {
-        Fact::ObjectPath(steps) => (scope.located.object.root, steps),
-        Fact::ContainerPath(steps) => (scope.container?.node, steps),
-        _ => return fact.node(scope),
+    let Some((start, steps)) = fact.start(scope) else {
+        return fact.node(scope);
     };
     let (Step::Key(last), parents) = steps.split_last()? else {
         return None;
     };
-    let parent = parents.iter().try_fold(start, |node, step| match step {
-        Step::Key(key) => node.get(key),
-        Step::Index(index) => node.items().nth(*index),
-    })?;
-    parent.entry(last).map(|(key, _)| key)
+    walk(start, parents)?.entry(last).map(|(key, _)| key)
 }
 
 #[cfg(test)]
@@ -249,7 +333,7 @@ mod tests {
         assert_eq!(&text[image_part(text, &Fact::ImageTag).unwrap()], "v1");
         assert_eq!(
             &text[image_part(text, &Fact::ImageDigest).unwrap()],
-            "sha256:abc"
+            "@sha256:abc"
         );
         assert_eq!(
             &"redis:7"[image_part("redis:7", &Fact::ImageRegistry).unwrap()],

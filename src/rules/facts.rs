@@ -7,13 +7,31 @@ use crate::config::Env;
 use crate::model::{Container, Located, Project};
 use crate::yaml::Node;
 
+use super::regions::is_mainland_china;
+
 /// Everything a rule can see while it looks at one subject.
+#[derive(Clone, Copy)]
 pub struct Scope<'s, 'a> {
     pub project: &'s Project<'a>,
     pub located: &'s Located<'a>,
     pub env: Option<&'s Env>,
     pub container: Option<&'s Container<'a>>,
+    /// The list item being looked at: a rule's `each` item, or a quantifier's.
+    pub item: Option<Node<'a>>,
 }
+
+/// `securityContext` fields a pod sets for all its containers; a container's own value wins,
+/// field by field (a container's `seccompProfile` replaces the pod's whole), as the kubelet
+/// merges them. The other fields (`privileged`, `capabilities`, ...) exist only on containers.
+const POD_LEVEL_SECURITY: &[&str] = &[
+    "runAsUser",
+    "runAsGroup",
+    "runAsNonRoot",
+    "seLinuxOptions",
+    "seccompProfile",
+    "appArmorProfile",
+    "windowsOptions",
+];
 
 /// A value read from a scope. Absent is a value too: `not-in` holds for it, `in` does not.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +80,10 @@ impl<'v> Value<'v> {
 pub enum Step {
     Key(String),
     Index(usize),
+    /// `[*]`: every item of a sequence (for `each` and quantifiers' `of`).
+    Every,
+    /// `[~]`: every key of a mapping, so a rule can point at the annotation it names.
+    Keys,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +92,8 @@ pub enum Fact {
     EnvPlatform,
     EnvRegion,
     EnvNamespace,
+    /// Whether the environment's region is in mainland China (`data/regions.yaml`).
+    EnvMainlandChina,
     ObjectKind,
     ObjectName,
     ObjectNamespace,
@@ -79,6 +103,13 @@ pub enum Fact {
     ContainerGroup,
     /// A path from the container's mapping, e.g. `container.livenessProbe`.
     ContainerPath(Vec<Step>),
+    /// A path from the pod spec, e.g. `pod.hostNetwork`.
+    PodPath(Vec<Step>),
+    /// The effective securityContext of the container (pod level, then container), e.g.
+    /// `security.runAsNonRoot`; the pod's own without a container in scope.
+    Security(Vec<Step>),
+    /// The current list item, or a path from it: `item`, `item.name`.
+    Item(Vec<Step>),
     Image,
     ImageRegistry,
     ImageRepository,
@@ -103,6 +134,7 @@ impl Fact {
             "env.platform" => Fact::EnvPlatform,
             "env.region" => Fact::EnvRegion,
             "env.namespace" => Fact::EnvNamespace,
+            "env.mainland-china" => Fact::EnvMainlandChina,
             "object.kind" => Fact::ObjectKind,
             "object.name" => Fact::ObjectName,
             "object.namespace" => Fact::ObjectNamespace,
@@ -120,11 +152,18 @@ impl Fact {
             "mirror.digests" => Fact::MirrorDigests,
             "pod.pull-secrets" => Fact::PodPullSecrets,
             "pod.service-account" => Fact::PodServiceAccount,
+            "item" => Fact::Item(Vec::new()),
             _ => {
                 if let Some(path) = name.strip_prefix("object.") {
                     Fact::ObjectPath(parse_path(path)?)
                 } else if let Some(path) = name.strip_prefix("container.") {
                     Fact::ContainerPath(parse_path(path)?)
+                } else if let Some(path) = name.strip_prefix("pod.") {
+                    Fact::PodPath(parse_path(path)?)
+                } else if let Some(path) = name.strip_prefix("security.") {
+                    Fact::Security(parse_path(path)?)
+                } else if let Some(path) = name.strip_prefix("item.") {
+                    Fact::Item(parse_path(path)?)
                 } else {
                     return Err(format!("unknown fact `{name}`"));
                 }
@@ -141,21 +180,94 @@ impl Fact {
                 | Fact::EnvPlatform
                 | Fact::EnvRegion
                 | Fact::EnvNamespace
+                | Fact::EnvMainlandChina
                 | Fact::ObjectKind
                 | Fact::ObjectName
                 | Fact::ObjectNamespace
                 | Fact::ObjectApiVersion
                 | Fact::ObjectPath(_)
+                | Fact::PodPath(_)
+                | Fact::Security(_)
+                | Fact::Item(_)
         )
+    }
+
+    /// Whether the fact is a node the rule can point at or iterate.
+    pub fn is_path(&self) -> bool {
+        matches!(
+            self,
+            Fact::ObjectPath(_)
+                | Fact::ContainerPath(_)
+                | Fact::PodPath(_)
+                | Fact::Security(_)
+                | Fact::Item(_)
+        )
+    }
+
+    /// The node a path starts from, and the steps from there.
+    pub fn start<'a>(&self, scope: &Scope<'_, 'a>) -> Option<(Node<'a>, &[Step])> {
+        match self {
+            Fact::ObjectPath(steps) => Some((scope.located.object.root, steps)),
+            Fact::ContainerPath(steps) => Some((scope.container?.node, steps)),
+            Fact::PodPath(steps) => Some((scope.located.object.pod.as_ref()?.node, steps)),
+            Fact::Item(steps) => Some((scope.item?, steps)),
+            Fact::Security(steps) => {
+                let (Step::Key(field), _) = steps.split_first()? else {
+                    return None;
+                };
+                let own = scope
+                    .container
+                    .and_then(|c| c.node.get("securityContext"))
+                    .filter(|context| context.get(field).is_some());
+                let pod = || {
+                    let pod_level =
+                        scope.container.is_none() || POD_LEVEL_SECURITY.contains(&field.as_str());
+                    pod_level.then_some(())?;
+                    scope
+                        .located
+                        .object
+                        .pod
+                        .as_ref()?
+                        .node
+                        .get("securityContext")
+                };
+                Some((own.or_else(pod)?, steps.as_slice()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Every node a path reaches, `[*]` fanning out over sequence items; a path that ends on
+    /// a sequence without `[*]` is one node.
+    pub fn nodes<'a>(&self, scope: &Scope<'_, 'a>) -> Vec<Node<'a>> {
+        let Some((start, steps)) = self.start(scope) else {
+            return Vec::new();
+        };
+        let mut nodes = vec![start];
+        for step in steps {
+            nodes = nodes
+                .into_iter()
+                .flat_map(|node| -> Vec<Node<'a>> {
+                    match step {
+                        Step::Key(key) => node.get(key).into_iter().collect(),
+                        Step::Index(index) => node.items().nth(*index).into_iter().collect(),
+                        Step::Every => node.items().collect(),
+                        Step::Keys => node.entries().into_iter().map(|(k, _)| k).collect(),
+                    }
+                })
+                .collect();
+        }
+        nodes
     }
 
     /// The node behind a path fact, for rules that point at it.
     pub fn node<'a>(&self, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
         match self {
-            Fact::ObjectPath(steps) => walk(scope.located.object.root, steps),
-            Fact::ContainerPath(steps) => walk(scope.container?.node, steps),
             Fact::Image => scope.container?.image.as_ref().map(|i| i.node),
-            _ => None,
+            _ => {
+                let (start, steps) = self.start(scope)?;
+                walk(start, steps)
+            }
         }
     }
 
@@ -165,6 +277,15 @@ impl Fact {
         let image = scope.container.and_then(|c| c.image.as_ref());
         let parsed = image.and_then(|i| i.parsed.as_ref().ok());
         let registry = parsed.map(|p| p.registry.as_str());
+        // The mirror an image goes through: the one configured for its registry, or the
+        // mirror itself when the image names the mirror's host.
+        let mirror = || {
+            let mirrors = &env?.mirrors;
+            let registry = registry?;
+            mirrors
+                .get(registry)
+                .or_else(|| mirrors.values().find(|m| m.via == registry))
+        };
         let owned =
             |s: Option<&str>| s.map_or(Value::Absent, |s| Value::Text(Cow::Owned(s.into())));
         let borrowed =
@@ -174,13 +295,18 @@ impl Fact {
             Fact::EnvPlatform => owned(env.and_then(|e| e.platform).map(|p| p.as_str())),
             Fact::EnvRegion => owned(env.and_then(|e| e.region.as_deref())),
             Fact::EnvNamespace => owned(env.and_then(|e| e.namespace.as_deref())),
+            Fact::EnvMainlandChina => env
+                .and_then(|e| e.region.as_deref())
+                .map_or(Value::Absent, |r| Value::Bool(is_mainland_china(r))),
             Fact::ObjectKind => borrowed(Some(object.kind)),
             Fact::ObjectName => borrowed(object.name),
             Fact::ObjectNamespace => owned(scope.located.namespace(scope.env)),
             Fact::ObjectApiVersion => borrowed(Some(object.api_version)),
-            Fact::ObjectPath(_) | Fact::ContainerPath(_) => {
-                self.node(scope).map_or(Value::Absent, Value::Node)
-            }
+            Fact::ObjectPath(_)
+            | Fact::ContainerPath(_)
+            | Fact::PodPath(_)
+            | Fact::Security(_)
+            | Fact::Item(_) => self.node(scope).map_or(Value::Absent, Value::Node),
             Fact::ContainerGroup => owned(scope.container.map(|c| c.group)),
             Fact::Image => borrowed(image.map(|i| i.text)),
             Fact::ImageRegistry => owned(registry),
@@ -198,14 +324,8 @@ impl Fact {
                     .and_then(|r| env?.registries.get(r))
                     .and_then(|r| r.pull_secret.as_deref()),
             ),
-            Fact::MirrorVia => owned(
-                registry
-                    .and_then(|r| env?.mirrors.get(r))
-                    .map(|m| m.via.as_str()),
-            ),
-            Fact::MirrorDigests => registry
-                .and_then(|r| env?.mirrors.get(r))
-                .map_or(Value::Absent, |m| Value::Bool(m.digests)),
+            Fact::MirrorVia => owned(mirror().map(|m| m.via.as_str())),
+            Fact::MirrorDigests => mirror().map_or(Value::Absent, |m| Value::Bool(m.digests)),
             Fact::PodPullSecrets => match &object.pod {
                 None => Value::Absent,
                 Some(pod) => {
@@ -222,10 +342,13 @@ impl Fact {
     }
 }
 
-fn walk<'a>(start: Node<'a>, steps: &[Step]) -> Option<Node<'a>> {
+/// The first node a path reaches (`[*]` takes the first item).
+pub fn walk<'a>(start: Node<'a>, steps: &[Step]) -> Option<Node<'a>> {
     steps.iter().try_fold(start, |node, step| match step {
         Step::Key(key) => node.get(key),
         Step::Index(index) => node.items().nth(*index),
+        Step::Every => node.items().next(),
+        Step::Keys => node.entries().first().map(|(k, _)| *k),
     })
 }
 
@@ -243,12 +366,16 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             let quoted = body.len() >= 2
                 && (body.starts_with('"') && body.ends_with('"')
                     || body.starts_with('\'') && body.ends_with('\''));
-            if quoted {
+            if body == "*" {
+                steps.push(Step::Every);
+            } else if body == "~" {
+                steps.push(Step::Keys);
+            } else if quoted {
                 steps.push(Step::Key(body[1..body.len() - 1].to_string()));
             } else if let Ok(index) = body.parse() {
                 steps.push(Step::Index(index));
             } else {
-                return bad("brackets hold a quoted key or an index");
+                return bad("brackets hold a quoted key, an index, `*` or `~`");
             }
             rest = &inner[close + 1..];
         } else {

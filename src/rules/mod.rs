@@ -1,10 +1,13 @@
 //! The `rules` stage: rule files compiled once, evaluated over every object of the project.
 
 pub mod cases;
+mod code;
 mod cond;
 pub mod docs;
 mod eval;
 mod facts;
+mod quantity;
+mod regions;
 mod schema;
 pub mod suppress;
 mod template;
@@ -14,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
-use crate::finding::{Finding, Severity};
-use crate::source::{Origin, SourceFile};
+use crate::finding::Severity;
+use crate::source::SourceFile;
 use serde_saphyr::Spanned;
 
 pub use schema::{Case, Subject};
@@ -43,7 +46,7 @@ pub mod ids {
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// A compiled rule.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Rule {
     pub id: Arc<str>,
     pub severity: Severity,
@@ -52,7 +55,12 @@ pub struct Rule {
     pub runbook: Option<String>,
     pub url: String,
     pub builtin: bool,
-    pub subject: Option<Subject>,
+    /// Whether the rule runs without the config's `rules.enable` naming it.
+    pub on_by_default: bool,
+    /// Whether the rule runs in this configuration.
+    pub on: bool,
+    /// The subject the engine walks (`volume` is each item of a pod's volumes), and the items.
+    walk: (Subject, Option<Each>),
     /// The file the rule was read from, for messages about the rule itself.
     pub source: String,
     /// The text of the file's `tests:` section, and the line it starts on.
@@ -62,10 +70,19 @@ pub struct Rule {
     clauses: Vec<CompiledClause>,
 }
 
-#[derive(Debug)]
+/// What a rule iterates within its subject.
+#[derive(Debug, Clone)]
+enum Each {
+    Path(Fact),
+    Template(code::Template),
+}
+
+#[derive(Debug, Clone)]
 struct CompiledClause {
+    subject: Subject,
     condition: Option<Cond>,
-    at: Option<Fact>,
+    /// The first of these nodes that is present.
+    at: Vec<Fact>,
     at_key: bool,
     severity: Severity,
     message: Template,
@@ -126,36 +143,54 @@ impl RuleSet {
                 clause.severity = severity.value;
             }
         }
-        rules.retain(|r| !config.file.rules.disable.iter().any(|d| *d.value == *r.id));
+        for id in &config.file.rules.enable {
+            let Some(rule) = rules.iter_mut().find(|r| *r.id == *id.value) else {
+                return Err(error(
+                    &config_path,
+                    Some(place(id.referenced)),
+                    format!("rules.enable: unknown rule `{}`", id.value),
+                ));
+            };
+            rule.on = true;
+        }
+        for rule in &mut rules {
+            if config
+                .file
+                .rules
+                .disable
+                .iter()
+                .any(|d| *d.value == *rule.id)
+            {
+                rule.on = false;
+            }
+        }
         Ok(RuleSet { rules, known })
     }
 
+    /// The same rules, every one on: each rule's cases run whatever the defaults say.
+    pub fn with_every_rule_on(&self) -> RuleSet {
+        let mut all = RuleSet {
+            rules: self.rules.clone(),
+            known: self.known.clone(),
+        };
+        for rule in &mut all.rules {
+            rule.on = true;
+        }
+        all
+    }
+
+    /// Every rule, on or off, in id order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
+    /// A rule that runs in this configuration.
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| &*r.id == id)
+        self.rules.iter().find(|r| &*r.id == id && r.on)
     }
 
     pub fn is_known(&self, id: &str) -> bool {
         self.known.contains_key(id)
-    }
-
-    /// A finding of a code-checked rule, or `None` when the config disabled it.
-    pub fn builtin_finding(&self, id: &str, origin: Origin, message: String) -> Option<Finding> {
-        let rule = self.get(id)?;
-        Some(Finding {
-            rule: Arc::clone(&rule.id),
-            severity: rule.severity,
-            message,
-            help: None,
-            url: Some(rule.url.clone()),
-            origin,
-            related: Vec::new(),
-            object: None,
-            envs: Vec::new(),
-        })
     }
 }
 
@@ -292,6 +327,8 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
             "a rule needs `for` and at least one `deny` clause (or `builtin: true`)".into(),
         ));
     }
+    let walk = compile_walk(file.subject.unwrap_or(Subject::Object), file.each.as_ref())
+        .map_err(|m| fail(near(text, None, &m), format!("each: {m}")))?;
     let when = file
         .when
         .as_ref()
@@ -321,7 +358,7 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
                 .map_err(|(at, m)| fail(near(text, at, &m), format!("deny[{i}]: {m}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if file.subject == Some(Subject::Object) {
+    if matches!(walk.0, Subject::Object | Subject::Pod) {
         let needs_container = when
             .iter()
             .flat_map(Cond::facts)
@@ -330,7 +367,9 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         if let Some(fact) = needs_container {
             return Err(fail(
                 None,
-                format!("`{fact:?}` needs `for: image`, which puts a container in scope"),
+                format!(
+                    "`{fact:?}` needs `for: container` or `for: image`, which put a container in scope"
+                ),
             ));
         }
     }
@@ -346,7 +385,9 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         runbook: file.runbook,
         url,
         builtin: file.builtin,
-        subject: file.subject,
+        on_by_default: file.enabled,
+        on: file.enabled,
+        walk,
         source: path.to_string(),
         tests: (tests.to_string(), tests_line),
         kinds: file.kinds,
@@ -368,6 +409,56 @@ fn near(text: &str, start: Option<serde_saphyr::Location>, message: &str) -> Opt
     found.or(start.map(place))
 }
 
+/// The subject the engine walks and the items within it: `volume`, `port` and `env-var` are
+/// lists inside a pod or container; `item` takes its subject from the root of its `each` path.
+fn compile_walk(
+    subject: Subject,
+    each: Option<&schema::Each>,
+) -> Result<(Subject, Option<Each>), String> {
+    let path = |text: &str| {
+        let fact = Fact::parse(text)?;
+        if fact.is_path() {
+            Ok(fact)
+        } else {
+            Err(format!("`{text}` is not a path"))
+        }
+    };
+    let each = match each {
+        None => None,
+        Some(schema::Each::Path(text)) => Some(Each::Path(path(text)?)),
+        Some(schema::Each::Template(template)) => Some(Each::Template(code::Template::compile(
+            &template.template,
+            path(&template.of)?,
+            template.key.clone(),
+        )?)),
+    };
+    let sugar = |base: Subject, list: &str| -> Result<_, String> {
+        if each.is_some() {
+            return Err(format!("`for: {subject:?}` already iterates {list}"));
+        }
+        Ok((base, Some(Each::Path(path(list)?))))
+    };
+    match subject {
+        Subject::Volume => sugar(Subject::Pod, "pod.volumes[*]"),
+        Subject::Port => sugar(Subject::Container, "container.ports[*]"),
+        Subject::EnvVar => sugar(Subject::Container, "container.env[*]"),
+        Subject::Item => {
+            let root = match &each {
+                Some(Each::Path(fact)) => fact,
+                Some(Each::Template(template)) => template.of(),
+                None => return Err("`for: item` needs `each`".into()),
+            };
+            let base = match root {
+                Fact::ObjectPath(_) => Subject::Object,
+                Fact::PodPath(_) => Subject::Pod,
+                _ => Subject::Container,
+            };
+            Ok((base, each))
+        }
+        other => Ok((other, each)),
+    }
+}
+
 type ClauseError = (Option<serde_saphyr::Location>, String);
 
 fn compile_clause(
@@ -381,26 +472,27 @@ fn compile_clause(
         .as_ref()
         .map(|c| Cond::compile(&c.value).map_err(|m| (Some(c.referenced), format!("if: {m}"))))
         .transpose()?;
-    let at = clause
-        .at
-        .as_deref()
+    let names: Vec<&str> = match &clause.at {
+        None => Vec::new(),
+        Some(schema::At::One(name)) => vec![name],
+        Some(schema::At::FirstOf(names)) => names.iter().map(String::as_str).collect(),
+    };
+    let at = names
+        .into_iter()
         .map(Fact::parse)
-        .transpose()
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|m| (None, format!("at: {m}")))?;
-    if let Some(fact) = &at
-        && !matches!(
-            fact,
-            Fact::ObjectPath(_)
-                | Fact::ContainerPath(_)
-                | Fact::Image
-                | Fact::ImageRegistry
-                | Fact::ImageTag
-                | Fact::ImageDigest
-        )
-    {
+    if at.iter().any(|fact| {
+        !(fact.is_path()
+            || matches!(
+                fact,
+                Fact::Image | Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest
+            ))
+    }) {
         return Err((
             None,
-            "at: names a node: `image` (or its `image.registry`, `image.tag`, `image.digest`), `object.<path>` or `container.<path>`".into(),
+            "at: names a node: `image` (or its `image.registry`, `image.tag`, `image.digest`), or a path (`object.`, `pod.`, `container.`, `security.`, `item.`)"
+                .into(),
         ));
     }
     let message = match clause.message.as_deref() {
@@ -414,6 +506,7 @@ fn compile_clause(
         None => help.cloned(),
     };
     Ok(CompiledClause {
+        subject: file.subject.unwrap_or(Subject::Object),
         condition,
         at,
         at_key: clause.at_key,
@@ -426,7 +519,7 @@ fn compile_clause(
 impl CompiledClause {
     fn facts(&self) -> Vec<&Fact> {
         let mut facts: Vec<&Fact> = self.condition.iter().flat_map(Cond::facts).collect();
-        facts.extend(self.at.iter());
+        facts.extend(&self.at);
         facts.extend(self.message.facts());
         facts.extend(self.help.iter().flat_map(Template::facts));
         facts
@@ -455,7 +548,7 @@ mod tests {
             .replace("for: image", "for: object")
             .replace("image.tga", "image");
         let error = compile("r.yaml", &rule).unwrap_err();
-        assert!(error.message.contains("needs `for: image`"), "{error}");
+        assert!(error.message.contains("needs `for: container`"), "{error}");
     }
 
     #[test]

@@ -25,9 +25,17 @@ pub struct RuleFile {
     /// The check lives in code (YAML syntax, encodings); the file still carries id, docs, cases.
     #[serde(default)]
     pub builtin: bool,
-    /// What the rule looks at: every `object`, or every container `image`.
+    /// What the rule looks at: `object`, `pod`, `container`, `image`, `volume`, `port`,
+    /// `env-var`, or `item` (each node of `each`).
     #[serde(default, rename = "for")]
     pub subject: Option<Subject>,
+    /// Look at each node of a list within the subject (a path with `[*]`), or at the nodes a
+    /// code template picks; each is the `item` in conditions and messages.
+    #[serde(default)]
+    pub each: Option<Each>,
+    /// Rules off by default run only when the config lists them in `rules.enable`.
+    #[serde(default = "on")]
+    pub enabled: bool,
     /// Object kinds the rule applies to; all kinds when empty.
     #[serde(default)]
     pub kinds: Vec<String>,
@@ -52,11 +60,54 @@ pub struct Tests {
     pub tests: Vec<Case>,
 }
 
+fn on() -> bool {
+    true
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Subject {
     Object,
+    /// Every object with a pod spec.
+    Pod,
+    /// Every container whose image parses; invalid images are `invalid-image-reference`'s.
     Image,
+    /// Every container, whatever its image: probes, resources, security settings.
+    Container,
+    /// Each of `pod.volumes`.
+    Volume,
+    /// Each of every container's `ports`.
+    Port,
+    /// Each of every container's `env`.
+    EnvVar,
+    /// Each node of the rule's `each`.
+    Item,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Each {
+    Path(String),
+    Template(CodeTemplate),
+}
+
+/// A check that needs code, registered by id, with its parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeTemplate {
+    pub template: String,
+    /// The nodes the template looks at, such as `container.env[*]`.
+    pub of: String,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// One node, or the first present of several.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum At {
+    One(String),
+    FirstOf(Vec<String>),
 }
 
 /// One way the rule fails: a condition, where to point, and what to say.
@@ -69,7 +120,7 @@ pub struct Clause {
     /// `object.metadata.annotations["x"]`; the subject itself when unset. If the node is
     /// absent the clause does not fire.
     #[serde(default)]
-    pub at: Option<String>,
+    pub at: Option<At>,
     /// Point at the key of the `at` node rather than its value.
     #[serde(default)]
     pub at_key: bool,
@@ -88,6 +139,9 @@ pub struct Clause {
 pub struct Case {
     #[serde(default)]
     pub name: Option<String>,
+    /// The path the document is linted as (`Chart.yaml` for chart checks); `case.yaml` when unset.
+    #[serde(default)]
+    pub path: Option<String>,
     /// The environment the document deploys to; none when unset.
     #[serde(default)]
     pub env: Option<Environment>,

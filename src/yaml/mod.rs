@@ -10,7 +10,7 @@ pub use crate::source::{Position, SourceFile};
 pub use emit::{Emit, emit};
 pub use owned::{MAX_COPIED_NODES, Piece, TooLarge, Tree, Value};
 pub use parse::{Comment, Problem, ProblemKind, Stream, parse, parse_json};
-pub use tree::{Document, Node, NodeId};
+pub use tree::{Document, Node, NodeId, ScalarType};
 
 #[cfg(test)]
 mod tests;

@@ -271,3 +271,46 @@ fn merge_keys_through_a_dag_of_aliases_are_read_once_per_source() {
         "own, then x9 down to x0, each once: {keys:?}"
     );
 }
+
+#[test]
+fn a_duplicated_key_reads_the_last_value_as_kubernetes_does() {
+    let stream = parse("metadata:\n  name: a\n  name: b\n  other: c\n");
+    let metadata = stream.documents[0].root().unwrap().get("metadata").unwrap();
+    assert_eq!(metadata.text("name"), Some("b"));
+    let entries: Vec<_> = metadata
+        .entries()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap(), v.as_str().unwrap()))
+        .collect();
+    assert_eq!(entries, [("name", "b"), ("other", "c")]);
+}
+
+#[test]
+fn plain_scalars_resolve_to_the_types_kubernetes_reads() {
+    use crate::yaml::ScalarType::*;
+    let stream =
+        parse("[123, -1.5e3, 0x1F, .inf, 'quoted 1', yes, null, ~, redis:7, 1.2.3, 7e, {a: b}]\n");
+    let types: Vec<_> = stream.documents[0]
+        .root()
+        .unwrap()
+        .items()
+        .map(|n| n.scalar_type())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            Some(Number),
+            Some(Number),
+            Some(Number),
+            Some(Number),
+            Some(String),
+            Some(Bool),
+            Some(Null),
+            Some(Null),
+            Some(String),
+            Some(String),
+            Some(String),
+            None
+        ]
+    );
+}

@@ -50,6 +50,42 @@ pub(super) struct NodeData {
     pub(super) kind: NodeKind,
 }
 
+/// The type a plain scalar resolves to; quoted scalars are always strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarType {
+    Null,
+    Bool,
+    Number,
+    String,
+}
+
+/// Integers (decimal, `0x`, `0o`), floats with optional exponent, `.inf` and `.nan`.
+fn is_yaml_number(value: &str) -> bool {
+    let unsigned = value.strip_prefix(['-', '+']).unwrap_or(value);
+    if let Some(hex) = unsigned.strip_prefix("0x") {
+        return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    if let Some(octal) = unsigned.strip_prefix("0o") {
+        return !octal.is_empty() && octal.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    }
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(value, ".nan" | ".NaN" | ".NAN") {
+        return true;
+    }
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
+        None => (unsigned, None),
+    };
+    let digits = mantissa.bytes().filter(u8::is_ascii_digit).count();
+    let mantissa_ok = digits > 0
+        && mantissa.bytes().filter(|&b| b == b'.').count() <= 1
+        && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
 /// One YAML document: of a stream parsed from one file, or built (by Kustomize, by Helm
 /// layering) from nodes of many files.
 #[derive(Debug, Clone, Default)]
@@ -221,6 +257,25 @@ impl<'d> Node<'d> {
         (!null).then_some(value)
     }
 
+    /// What a scalar resolves to as Kubernetes reads YAML (YAML 1.1 booleans such as `yes`
+    /// included, since kubectl's converter still honours them); `None` for a collection.
+    pub fn scalar_type(&self) -> Option<ScalarType> {
+        let NodeKind::Scalar { plain, .. } = self.data().kind else {
+            return None;
+        };
+        let value = self.as_str()?;
+        if !plain {
+            return Some(ScalarType::String);
+        }
+        Some(match value {
+            "" | "~" | "null" | "Null" | "NULL" => ScalarType::Null,
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "yes" | "Yes" | "YES"
+            | "no" | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => ScalarType::Bool,
+            _ if is_yaml_number(value) => ScalarType::Number,
+            _ => ScalarType::String,
+        })
+    }
+
     pub fn is_mapping(&self) -> bool {
         matches!(self.data().kind, NodeKind::Mapping { .. })
     }
@@ -256,7 +311,9 @@ impl<'d> Node<'d> {
 
     /// Merge sources already read are skipped: merge keys through aliases form a DAG whose
     /// paths grow exponentially (eight sources of eight sources, nine deep, is 8^9 paths),
-    /// and a source read once has given every key it can.
+    /// and a source read once has given every key it can. A key written twice keeps its
+    /// first place and its last value, as Kubernetes reads it (the `yaml-duplicate-key` rule
+    /// reports the duplicate itself).
     fn collect_entries(
         &self,
         out: &mut Vec<(Node<'d>, Node<'d>)>,
@@ -267,12 +324,19 @@ impl<'d> Node<'d> {
         if !visited.insert(self.id) {
             return;
         }
+        let own_from = out.len();
         let mut merged = Vec::new();
         for (key, value) in self.pairs() {
             if key.is_merge_key() {
                 merged.push(value);
             } else if keys.insert(key.as_str()) {
                 out.push((key, value));
+            } else if let Some(seen) = out[own_from..]
+                .iter_mut()
+                .find(|(seen, _)| seen.as_str() == key.as_str())
+            {
+                // Only a duplicate (or a key an outer mapping set) takes this scan.
+                *seen = (key, value);
             }
         }
         if depth < MAX_MERGE_DEPTH {
@@ -316,15 +380,17 @@ impl<'d> Node<'d> {
         depth: usize,
     ) -> Option<(Node<'d>, Node<'d>)> {
         let mut merged = Vec::new();
+        let mut found = None;
         for (k, v) in self.pairs() {
             if k.is_merge_key() {
                 merged.push(v);
             } else if k.as_str() == Some(key) {
-                return Some((k, v));
+                // The last of duplicated keys is the one Kubernetes keeps.
+                found = Some((k, v));
             }
         }
-        if depth >= MAX_MERGE_DEPTH {
-            return None;
+        if found.is_some() || depth >= MAX_MERGE_DEPTH {
+            return found;
         }
         for source in merged.iter().flat_map(|m| m.merge_sources()) {
             if visited.insert(source.id)

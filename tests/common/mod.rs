@@ -64,9 +64,23 @@ pub fn write(root: &Path, path: &str, text: &str) {
 /// A Pod with one container running `image`, the image on line 4.
 pub fn pod(image: &str) -> String {
     format!(
-        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: a }}\nspec: {{ containers: [ {{ name: a, image: \"{image}\" }} ] }}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: a }}\nspec: {{ containers: [ {{ name: a, image: \"{image}\", {HARDENED} }} ], restartPolicy: Never }}\n"
     )
 }
+
+/// What a container sets so that only the rule a test is about fires on it: requests and a
+/// memory limit, and a locked-down securityContext.
+/// The same as block-style lines of a container mapping at `indent`.
+pub fn hardened_lines(indent: &str) -> String {
+    HARDENED
+        .split_once(", securityContext: ")
+        .map(|(resources, security)| {
+            format!("{indent}{resources}\n{indent}securityContext: {security}\n")
+        })
+        .unwrap_or_default()
+}
+
+pub const HARDENED: &str = "resources: { requests: { cpu: 10m, memory: 16Mi }, limits: { memory: 16Mi } }, securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: [ALL] }, seccompProfile: { type: RuntimeDefault } }";
 
 /// `file:line:column rule` of each finding of `kubelint check --format json ARGS` in `dir`.
 pub fn lint(dir: &Path, args: &[&str]) -> Vec<String> {
