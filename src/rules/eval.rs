@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use crate::config::Env;
 use crate::finding::{Finding, ObjectRef};
+use crate::model::image::ImagePart;
 use crate::model::{ImageUse, Located, Project};
 use crate::source::Origin;
 use crate::yaml::Node;
 
+use super::cond::Cond;
 use super::facts::{Fact, Scope, Step};
 use super::{CompiledClause, Rule, RuleSet, Subject, ids};
 
@@ -94,7 +96,10 @@ fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
 
 impl Rule {
     fn applies_to(&self, kind: &str) -> bool {
-        !self.builtin && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
+        // Helm values' synthetic objects get the image rules and the rules that name them.
+        let any_kind = self.kinds.is_empty()
+            && (kind != crate::model::helm::KIND || self.subject == Some(Subject::Image));
+        !self.builtin && (any_kind || self.kinds.iter().any(|k| k == kind))
     }
 
     fn evaluate<'a>(
@@ -172,7 +177,29 @@ impl CompiledClause {
             Some(fact) => fact.node(scope),
             None => default_node(scope),
         };
-        node.map(|n| n.origin())
+        node.map(|n| match self.image_part(scope) {
+            // An image assembled from several values leaves: the leaf of the part at fault.
+            Some(at) if n.has_pieces() => n.origin_of(at..at),
+            _ => n.origin(),
+        })
+    }
+
+    /// Where in the image text the part this clause tests starts (its first image fact).
+    fn image_part(&self, scope: &Scope<'_, '_>) -> Option<usize> {
+        let text = scope.container?.image.as_ref()?.text;
+        let part = self
+            .condition
+            .iter()
+            .flat_map(Cond::facts)
+            .find_map(|f| match f {
+                Fact::ImageDigest => Some(ImagePart::Digest),
+                Fact::ImageTag | Fact::ImageMutable => Some(ImagePart::Tag),
+                Fact::ImageRegistry | Fact::RegistryPullSecret | Fact::MirrorVia => {
+                    Some(ImagePart::Registry)
+                }
+                _ => None,
+            })?;
+        Some(part.offset(text))
     }
 }
 

@@ -200,11 +200,11 @@ impl Fact {
             ),
             Fact::MirrorVia => owned(
                 registry
-                    .and_then(|r| env?.mirrors.get(r))
+                    .and_then(|r| env?.mirror_for(r))
                     .map(|m| m.via.as_str()),
             ),
             Fact::MirrorDigests => registry
-                .and_then(|r| env?.mirrors.get(r))
+                .and_then(|r| env?.mirror_for(r))
                 .map_or(Value::Absent, |m| Value::Bool(m.digests)),
             Fact::PodPullSecrets => match &object.pod {
                 None => Value::Absent,

@@ -169,6 +169,14 @@ impl<'d> Node<'d> {
         Origin::new(whole.file, inner + range.start.min(end)..inner + end)
     }
 
+    /// Whether the scalar was assembled from several places (see [`Node::origin_of`]).
+    pub fn has_pieces(&self) -> bool {
+        self.doc
+            .pieces
+            .binary_search_by_key(&self.id, |(id, _)| *id)
+            .is_ok()
+    }
+
     /// Whether a scalar was written without quotes, which decides how YAML types it.
     pub fn is_plain(&self) -> bool {
         matches!(self.data().kind, NodeKind::Scalar { plain: true, .. })
