@@ -17,7 +17,6 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::finding::Finding;
-use crate::source::FileId;
 use crate::yaml::Tree;
 
 use super::{Built, InputKind, ParsedFile};
@@ -115,13 +114,4 @@ fn first_tree(file: &ParsedFile) -> Option<Tree> {
     let root = file.stream.documents.first()?.root()?;
     root.is_mapping().then_some(())?;
     Tree::from_node(root).ok()
-}
-
-/// The file ids a run's releases read, for tests and `kubelint env`.
-pub fn values_ids(release: &Release, by_path: &HashMap<String, FileId>) -> Vec<FileId> {
-    release
-        .values
-        .iter()
-        .filter_map(|p| by_path.get(p).copied())
-        .collect()
 }
