@@ -203,3 +203,21 @@ fn a_release_naming_an_unknown_environment_is_a_configuration_error_at_its_line(
             ".kubelint.yaml:19:18: helm.releases.nginx-ingress.values: no environment named `staging`",
         ));
 }
+
+#[test]
+fn env_lists_each_release_with_its_values_files_per_environment() {
+    let dir = tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("helm/values.yaml", BASE),
+        ("helm/values-prod.yaml", "{}\n"),
+    ]);
+    kubelint()
+        .current_dir(dir.path())
+        .arg("env")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "helm release nginx-ingress (ingress-nginx/ingress-nginx, namespace ingress-nginx) in prod: helm/values.yaml then helm/values-prod.yaml\n\
+             helm release nginx-ingress (ingress-nginx/ingress-nginx, namespace ingress-nginx) in test: helm/values.yaml\n",
+        ));
+}
