@@ -250,7 +250,7 @@ fn finish(
             .filter(|f| files[f.origin.file.0 as usize].reported),
     );
     let mut built: Vec<Built> = builds.built;
-    let releases = helm::build_all(&files, config);
+    let releases = helm::build_all(&files, config, rules);
     findings.extend(
         releases
             .findings

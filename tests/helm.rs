@@ -221,3 +221,49 @@ fn env_lists_each_release_with_its_values_files_per_environment() {
              helm release nginx-ingress (ingress-nginx/ingress-nginx, namespace ingress-nginx) in test: helm/values.yaml\n",
         ));
 }
+
+#[test]
+fn values_schema_errors_are_at_the_values_line_of_each_environment() {
+    let schema = r#"{"type": "object", "required": ["image"], "properties": {"replicas": {"type": "integer"}, "image": {"type": "object", "required": ["tag"]}}}"#;
+    let config = "environments:\n  prod: {paths: []}\n  test: {paths: []}\n";
+    let dir = tree(&[
+        (".kubelint.yaml", config),
+        ("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+        ("c/values.schema.json", schema),
+        (
+            "c/values.yaml",
+            "replicas: 1\nimage: {repository: registry.k8s.io/x}\n",
+        ),
+        ("c/values-prod.yaml", "image: {tag: '1.0'}\nreplicas: two\n"),
+        ("c/values-test.yaml", "image: {tag: '1.0'}\n"),
+    ]);
+    // prod sets a string where an integer belongs; values.yaml alone lacks no release here,
+    // and both environments add the tag the schema requires.
+    assert_eq!(
+        lint(dir.path(), &[]),
+        ["c/values-prod.yaml:2:11 helm-values-schema"]
+    );
+    common::write(dir.path(), "c/values-test.yaml", "replicas: 3\n");
+    assert_eq!(
+        lint(dir.path(), &[]),
+        [
+            "c/values-prod.yaml:2:11 helm-values-schema",
+            "c/values.yaml:2:1 helm-values-schema"
+        ]
+    );
+}
+
+#[test]
+fn chart_yaml_problems_are_at_the_field_to_edit() {
+    let dir = tree(&[(
+        "c/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: v1.0\ndependencies:\n  - name: redis\n    version: 18.6.1\n",
+    )]);
+    assert_eq!(
+        lint(dir.path(), &[]),
+        [
+            "c/Chart.yaml:3:10 helm-chart-yaml",
+            "c/Chart.yaml:5:5 helm-chart-yaml"
+        ]
+    );
+}

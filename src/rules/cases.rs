@@ -45,7 +45,12 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
             }
         };
         let config = Config::for_case(case.env.clone());
-        let outcome = check_text(text.as_bytes(), Path::new("case.yaml"), &config, rules);
+        let outcome = check_text(
+            text.as_bytes(),
+            Path::new(case.path.as_deref().unwrap_or("case.yaml")),
+            &config,
+            rules,
+        );
         let position = |f: &crate::finding::Finding| {
             let p = outcome.sources[f.origin.file].position(f.span().start);
             format!("{}:{}", p.line, p.column)

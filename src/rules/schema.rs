@@ -88,6 +88,9 @@ pub struct Clause {
 pub struct Case {
     #[serde(default)]
     pub name: Option<String>,
+    /// The path the document is linted as (`Chart.yaml` for chart checks); `case.yaml` when unset.
+    #[serde(default)]
+    pub path: Option<String>,
     /// The environment the document deploys to; none when unset.
     #[serde(default)]
     pub env: Option<Environment>,

@@ -7,7 +7,9 @@
 //! image rules and `hardcoded-clb-spec` read like any manifest.
 
 mod blocks;
+mod chart;
 mod release;
+mod schema;
 mod values;
 
 use std::collections::HashMap;
@@ -17,12 +19,14 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::finding::Finding;
+use crate::rules::RuleSet;
 use crate::yaml::Tree;
 
 use super::{Built, InputKind, ParsedFile};
 
 pub use blocks::{API_VERSION, KIND};
 pub use release::{Release, plan};
+use schema::Schema;
 pub use values::layer;
 
 /// What reading every release of a run produced.
@@ -46,28 +50,61 @@ pub fn helm_files<'a>(
 
 /// Every release of the run, each environment's effective values read into synthetic
 /// objects, in parallel.
-pub fn build_all(files: &[ParsedFile], config: &Config) -> Builds {
+pub fn build_all(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> Builds {
     let by_path: HashMap<String, &ParsedFile> = helm_files(config, files).collect();
     let releases = plan(config, by_path.keys().map(String::as_str));
-    let built: Vec<Built> = releases
-        .par_iter()
-        .filter_map(|release| build(release, &by_path))
+    let mut chart_dirs: Vec<&str> = releases
+        .iter()
+        .filter_map(|r| r.chart_dir.as_deref())
         .collect();
+    chart_dirs.sort_unstable();
+    chart_dirs.dedup();
+    let schemas: HashMap<&str, Schema> = chart_dirs
+        .par_iter()
+        .filter_map(|dir| Some((*dir, Schema::read(&config.root.join(dir))?)))
+        .collect();
+    let (built, schema_findings): (Vec<Option<Built>>, Vec<Vec<Finding>>) = releases
+        .par_iter()
+        .map(|release| {
+            let schema = release
+                .chart_dir
+                .as_deref()
+                .and_then(|dir| schemas.get(dir));
+            build(release, &by_path, schema, rules)
+        })
+        .unzip();
+    let mut findings: Vec<Finding> = files
+        .par_iter()
+        .filter(|f| {
+            f.path
+                .as_deref()
+                .is_some_and(|p| p.file_name().is_some_and(|n| n == "Chart.yaml"))
+        })
+        .flat_map_iter(|file| chart::check(file, rules))
+        .collect();
+    findings.extend(schema_findings.into_iter().flatten());
     Builds {
-        built,
-        findings: Vec::new(),
+        built: built.into_iter().flatten().collect(),
+        findings,
     }
 }
 
 /// One release in one environment: its values files layered, then read for image blocks and
 /// annotation maps. Values files the run did not read are left out.
-fn build(release: &Release, by_path: &HashMap<String, &ParsedFile>) -> Option<Built> {
+fn build(
+    release: &Release,
+    by_path: &HashMap<String, &ParsedFile>,
+    schema: Option<&Schema>,
+    rules: &RuleSet,
+) -> (Option<Built>, Vec<Finding>) {
     let files: Vec<&ParsedFile> = release
         .values
         .iter()
         .filter_map(|path| by_path.get(path).copied())
         .collect();
-    let last = files.last()?.id;
+    let Some(last) = files.last().map(|f| f.id) else {
+        return (None, Vec::new());
+    };
     let mut effective: Option<Tree> = None;
     for file in &files {
         let Some(tree) = first_tree(file) else {
@@ -78,7 +115,15 @@ fn build(release: &Release, by_path: &HashMap<String, &ParsedFile>) -> Option<Bu
             None => effective = Some(tree),
         }
     }
-    let effective = effective?;
+    let Some(effective) = effective else {
+        return (None, Vec::new());
+    };
+    let mut findings = schema.map_or_else(Vec::new, |s| s.validate(&effective, rules));
+    for finding in &mut findings {
+        finding
+            .envs
+            .extend(release.env.iter().map(|e| Arc::from(e.name.as_str())));
+    }
     let chart = release
         .chart_dir
         .as_ref()
@@ -94,11 +139,12 @@ fn build(release: &Release, by_path: &HashMap<String, &ParsedFile>) -> Option<Bu
         .iter()
         .map(|object| object.freeze(last))
         .collect();
-    Some(Built {
+    let built = Built {
         file: last,
         documents,
         envs: release.env.iter().map(Arc::clone).collect(),
-    })
+    };
+    (Some(built), findings)
 }
 
 fn chart_file(dir: &str) -> String {
