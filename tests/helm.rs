@@ -257,7 +257,7 @@ fn values_schema_errors_are_at_the_values_line_of_each_environment() {
 fn chart_yaml_problems_are_at_the_field_to_edit() {
     let dir = tree(&[(
         "c/Chart.yaml",
-        "apiVersion: v2\nname: c\nversion: v1.0\ndependencies:\n  - name: redis\n    version: 18.6.1\n",
+        "apiVersion: v2\nname: c\nversion: 1.0.x\ndependencies:\n  - name: redis\n    version: 18.6.1\n",
     )]);
     assert_eq!(
         lint(dir.path(), &[]),

@@ -1,7 +1,7 @@
 //! `Chart.yaml` as `helm lint` reads it: apiVersion v2, a name, a strict SemVer 2 version,
 //! and dependencies that say which version of which repository they are.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::model::ParsedFile;
 use crate::rules::RuleSet;
 use crate::source::Origin;
@@ -19,6 +19,7 @@ pub fn check(file: &ParsedFile, rules: &RuleSet) -> Vec<Finding> {
         return Vec::new();
     };
     let mut problems: Vec<(Origin, String)> = Vec::new();
+    let mut v1 = None;
     if !root.is_mapping() {
         problems.push((
             root.origin(),
@@ -30,11 +31,11 @@ pub fn check(file: &ParsedFile, rules: &RuleSet) -> Vec<Finding> {
         match root.get("apiVersion") {
             None => missing.push("apiVersion"),
             Some(v) if v.as_text() == Some("v2") => {}
-            Some(v) if v.as_text() == Some("v1") => problems.push((
+            Some(v) if v.as_text() == Some("v1") => v1 = Some(v.origin()),
+            Some(v) => problems.push((
                 v.origin(),
-                "apiVersion v1 is a Helm 2 chart; Helm 3 and 4 charts are `apiVersion: v2` (dependencies move from requirements.yaml into Chart.yaml)".into(),
+                format!("unknown chart apiVersion `{}`; use v2", shown(v)),
             )),
-            Some(v) => problems.push((v.origin(), format!("unknown chart apiVersion `{}`; use v2", shown(v)))),
         }
         match root.get("name") {
             Some(v) if v.as_text().is_some_and(|t| !t.is_empty()) => {}
@@ -44,11 +45,11 @@ pub fn check(file: &ParsedFile, rules: &RuleSet) -> Vec<Finding> {
         match root.get("version") {
             None => missing.push("version"),
             Some(v) => {
-                if let Err(e) = semver::Version::parse(v.as_text().unwrap_or("")) {
+                if let Err(e) = helm_semver(v.as_text().unwrap_or("")) {
                     problems.push((
                         v.origin(),
                         format!(
-                            "chart version `{}` is not SemVer 2 ({e}); helm refuses to package it",
+                            "chart version `{}` is not SemVer ({e}); helm refuses to install it",
                             shown(v)
                         ),
                     ));
@@ -74,10 +75,30 @@ pub fn check(file: &ParsedFile, rules: &RuleSet) -> Vec<Finding> {
             }
         }
     }
-    problems
+    let mut findings: Vec<Finding> = problems
         .into_iter()
         .filter_map(|(origin, message)| rules.builtin_finding(RULE, origin, message))
-        .collect()
+        .collect();
+    // Helm 3 and 4 still install v1 charts, so the old format is a warning, not an error.
+    let message = "apiVersion v1 is the Helm 2 chart format, which Helm 3 and 4 still read: use `apiVersion: v2`, with dependencies in Chart.yaml rather than requirements.yaml";
+    findings.extend(
+        v1.and_then(|origin| rules.builtin_finding(RULE, origin, message.into()))
+            .map(|f| Finding {
+                severity: f.severity.min(Severity::Warning),
+                ..f
+            }),
+    );
+    findings
+}
+
+/// A version as Helm reads it (Masterminds semver): SemVer 2, where a leading `v` and a
+/// missing minor or patch (`1.2`) are allowed.
+fn helm_semver(text: &str) -> Result<semver::Version, semver::Error> {
+    let bare = text.strip_prefix('v').unwrap_or(text);
+    let core_end = bare.find(['-', '+']).unwrap_or(bare.len());
+    let (core, rest) = bare.split_at(core_end);
+    let padding = ".0".repeat(3usize.saturating_sub(core.split('.').count()));
+    semver::Version::parse(&format!("{core}{padding}{rest}"))
 }
 
 fn listed(keys: &[&str]) -> String {
