@@ -267,3 +267,14 @@ fn chart_yaml_problems_are_at_the_field_to_edit() {
         ]
     );
 }
+
+#[test]
+fn a_suppression_comment_in_a_values_file_silences_the_finding_it_names() {
+    let prod = "controller:\n  service:\n    annotations:\n      # kubelint-disable-next-line hardcoded-clb-spec -- the CLB was created with this spec\n      service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec: slb.s1.small\n";
+    let dir = tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("helm/values.yaml", "controller: {}\n"),
+        ("helm/values-prod.yaml", prod),
+    ]);
+    assert!(lint(dir.path(), &[]).is_empty());
+}

@@ -24,10 +24,10 @@ use crate::yaml::Tree;
 
 use super::{Built, InputKind, ParsedFile};
 
-pub use blocks::{API_VERSION, KIND};
+pub use blocks::KIND;
 pub use release::{Release, plan};
 use schema::Schema;
-pub use values::layer;
+use values::layer;
 
 /// What reading every release of a run produced.
 #[derive(Debug, Default)]
@@ -37,7 +37,7 @@ pub struct Builds {
 }
 
 /// The values files and `Chart.yaml`s of a run, relative to the config root.
-pub fn helm_files<'a>(
+fn helm_files<'a>(
     config: &'a Config,
     files: &'a [ParsedFile],
 ) -> impl Iterator<Item = (String, &'a ParsedFile)> {
