@@ -89,8 +89,8 @@ fn main() {
     };
     let charted = run(with_charts.path());
     assert!(
-        charted.findings.len() >= charts * 2,
-        "each chart has findings in prod"
+        charted.findings.len() >= charts,
+        "each chart's prod values hard-code the CLB spec"
     );
     let (objects, findings) = (charted.objects, charted.findings.len());
     drop(charted);
