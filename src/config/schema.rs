@@ -122,9 +122,6 @@ pub struct HelmConfig {
     /// Releases by name: the chart, its namespace, and the values files of each environment.
     #[serde(default)]
     pub releases: BTreeMap<String, HelmRelease>,
-    /// Render every release with `helm template` (as `--helm-render` does).
-    #[serde(default)]
-    pub render: bool,
 }
 
 /// One `helm upgrade --install` of a chart, as the config describes it.
