@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text, too_large};
 use crate::finding::{Finding, Related};
-use crate::model::{Built, ParsedFile, PodSpecPaths, Project, kustomize};
+use crate::model::{Built, ParsedFile, PodSpecPaths, Project, helm, kustomize};
 use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
 use crate::rules::{RuleSet, ids};
 use crate::source::{FileId, Origin, SourceFile, Sources};
@@ -279,6 +279,7 @@ fn parse(
             findings.extend(rules.builtin_finding(ids::FILE_NOT_TEXT, origin, problem.message));
             yaml::Stream::default()
         }
+        None if discover::is_chart_template_text(input, &source.text) => yaml::Stream::default(),
         None if discover::is_json(&input.path) => {
             yaml::parse_json(Arc::clone(&source.text)).in_file(id)
         }
@@ -329,13 +330,21 @@ fn finish(
             .into_iter()
             .filter(|f| files[f.origin.file.0 as usize].reported),
     );
-    let built: Vec<Built> = builds.built;
+    let mut built: Vec<Built> = builds.built;
     // A linted overlay lints what it builds: the files it reads count as linted files.
     let mut linted_files: HashSet<FileId> =
         files.iter().filter(|f| f.reported).map(|f| f.id).collect();
     for build in built.iter().filter(|b| files[b.file.0 as usize].reported) {
         linted_files.extend(build.reads.iter().copied());
     }
+    let releases = helm::build_all(&files, config, rules);
+    findings.extend(
+        releases
+            .findings
+            .into_iter()
+            .filter(|f| files[f.origin.file.0 as usize].reported),
+    );
+    built.extend(releases.built);
     // Findings may point into any file a build read, so every file's suppressions count;
     // a mistake in one is reported only where the file is.
     let (suppressions, unknown): (Vec<FileSuppressions>, Vec<Vec<Finding>>) = files

@@ -314,7 +314,45 @@ fn env_command(
             writeln!(out, "{shown}: {} via {via}", describe(env))?;
         }
     }
+    write_releases(paths, &config, out)?;
     Ok(0)
+}
+
+/// Each Helm release under `paths`, per environment, with its values files in helm's order.
+fn write_releases(paths: &[PathBuf], config: &Config, out: &mut dyn Write) -> std::io::Result<()> {
+    let inputs = crate::discover::discover(paths, config).inputs;
+    let helm_files: Vec<String> = inputs
+        .iter()
+        .filter(|i| {
+            i.kind == crate::model::InputKind::HelmValues
+                || i.path.file_name().is_some_and(|n| n == "Chart.yaml")
+        })
+        .map(|i| config.relative(&i.path))
+        .collect();
+    for release in crate::model::helm::plan(config, helm_files.iter().map(String::as_str)) {
+        let env = release
+            .env
+            .as_ref()
+            .map_or("no environment", |e| e.name.as_str());
+        let namespace = release
+            .namespace
+            .as_deref()
+            .map(|n| format!(", namespace {n}"))
+            .unwrap_or_default();
+        let values: Vec<String> = release
+            .values
+            .iter()
+            .map(|v| crate::config::display_path(&config.root.join(v)))
+            .collect();
+        writeln!(
+            out,
+            "helm release {} ({}{namespace}) in {env}: {}",
+            release.name,
+            release.chart,
+            values.join(" then ")
+        )?;
+    }
+    Ok(())
 }
 
 fn rules_command(

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-pub use schema::{ConfigFile, Environment, HelmConfig, Mirror, Platform, Registry, RulesConfig};
+pub use schema::{
+    ConfigFile, Environment, HelmConfig, HelmRelease, Mirror, Platform, Registry, RulesConfig,
+};
 
 pub const FILE_NAME: &str = ".kubelint.yaml";
 
@@ -55,6 +57,10 @@ pub struct Config {
     environments: Vec<(Arc<Env>, GlobSet)>,
     exclude: GlobSet,
     helm_values: GlobSet,
+    /// The chart of each `helm.values` glob, in the globs' order.
+    helm_values_charts: Vec<Option<String>>,
+    /// The values files the releases name, relative to `root` with `/` separators.
+    release_values: std::collections::HashSet<String>,
 }
 
 impl Config {
@@ -166,6 +172,19 @@ impl Config {
                 Ok((Arc::new(env), set))
             })
             .collect::<Result<_, ConfigError>>()?;
+        for (name, release) in &file.helm.releases {
+            if let Some((env, files)) = release
+                .values
+                .iter()
+                .find(|(env, _)| !file.environments.contains_key(*env))
+            {
+                return Err(ConfigError::at(
+                    &origin,
+                    Some(files.referenced),
+                    format!("helm.releases.{name}.values: no environment named `{env}`"),
+                ));
+            }
+        }
         let exclude = globs(
             &mut file.exclude.iter().map(|p| (&p.value, Some(p.referenced))),
             "exclude",
@@ -174,6 +193,15 @@ impl Config {
             &mut file.helm.values.keys().map(|k| (k, None)),
             "helm.values",
         )?;
+        let helm_values_charts = file.helm.values.values().map(|v| v.chart.clone()).collect();
+        let release_values = file
+            .helm
+            .releases
+            .values()
+            .flat_map(|release| release.values.values())
+            .flat_map(|files| files.value.iter())
+            .map(|path| slash_path(Path::new(path)))
+            .collect();
         let cwd = std::env::current_dir().unwrap_or_default();
         Ok(Config {
             absolute_root: absolutize(&cwd, &root),
@@ -184,6 +212,8 @@ impl Config {
             environments,
             exclude,
             helm_values,
+            helm_values_charts,
+            release_values,
         })
     }
 
@@ -196,12 +226,31 @@ impl Config {
             .collect()
     }
 
+    /// The chart that the first `helm.values` glob matching `relative` names.
+    pub fn helm_values_chart(&self, relative: &str) -> Option<&str> {
+        let first = self.helm_values.matches(relative).into_iter().min()?;
+        self.helm_values_charts.get(first)?.as_deref()
+    }
+
+    /// The environment named `name`, if the config defines it.
+    pub fn environment(&self, name: &str) -> Option<Arc<Env>> {
+        self.environments
+            .iter()
+            .find(|(env, _)| env.name == name)
+            .map(|(env, _)| Arc::clone(env))
+    }
+
+    /// Every environment, in name order.
+    pub fn environments(&self) -> impl Iterator<Item = &Arc<Env>> {
+        self.environments.iter().map(|(env, _)| env)
+    }
+
     pub fn is_excluded(&self, relative: &str) -> bool {
         self.exclude.is_match(relative)
     }
 
     pub fn is_helm_values(&self, relative: &str) -> bool {
-        self.helm_values.is_match(relative)
+        self.helm_values.is_match(relative) || self.release_values.contains(relative)
     }
 
     /// The path of `path` relative to the config root, with `/` separators, for glob matching.

@@ -48,6 +48,19 @@ pub struct Environment {
     pub external_secrets: BTreeMap<String, Vec<String>>,
 }
 
+impl Environment {
+    /// The mirror an image from `registry` goes through: the one configured for that
+    /// registry, or the mirror that is `registry` itself (an image that already names the
+    /// mirror host, as Helm values pointed at a China mirror do).
+    pub fn mirror_for(&self, registry: &str) -> Option<&Mirror> {
+        self.mirrors.get(registry).or_else(|| {
+            self.mirrors
+                .values()
+                .find(|m| m.via.split('/').next() == Some(registry))
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
@@ -113,6 +126,23 @@ pub struct HelmConfig {
     /// Values files of charts that live elsewhere: glob → chart.
     #[serde(default)]
     pub values: BTreeMap<String, HelmValues>,
+    /// Releases by name: the chart, its namespace, and the values files of each environment.
+    #[serde(default)]
+    pub releases: BTreeMap<String, HelmRelease>,
+}
+
+/// One `helm upgrade --install` of a chart, as the config describes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HelmRelease {
+    /// A chart folder in the repository (relative to the config file), or a chart that lives
+    /// elsewhere such as `ingress-nginx/ingress-nginx`.
+    pub chart: Spanned<String>,
+    pub namespace: Option<String>,
+    /// Per environment, the values files in the order of helm's `--values`, relative to the
+    /// config file. The list's position is kept to report an unknown environment there.
+    #[serde(default)]
+    pub values: BTreeMap<String, Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

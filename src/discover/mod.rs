@@ -167,6 +167,20 @@ fn has_chart(dir: &Path) -> bool {
     dir.join("Chart.yaml").is_file()
 }
 
+/// Whether a file of a chart is a Go template by its text: it holds template actions
+/// (`{{ … }}`), as files read through `.Files.Get` or `tpl` do. Such a file is YAML only
+/// after rendering, so it is never parsed as YAML. Values files are data even when they hold
+/// strings for `tpl`. Only files holding `{{` pay for the look for a `Chart.yaml` above.
+pub fn is_chart_template_text(input: &Input, text: &str) -> bool {
+    input.kind != InputKind::HelmValues
+        && text.contains("{{")
+        && input
+            .path
+            .file_name()
+            .is_some_and(|name| name != "Chart.yaml")
+        && input.path.ancestors().skip(1).any(has_chart)
+}
+
 /// Helm templates are Go templates, not YAML, until rendered.
 fn in_chart_templates(path: &Path) -> bool {
     path.ancestors().skip(1).any(|dir| {

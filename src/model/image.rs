@@ -45,6 +45,34 @@ pub struct ImageRef {
     pub digest: Option<String>,
 }
 
+/// A part of an image reference as written, for pointing at the text that set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImagePart {
+    Registry,
+    Tag,
+    Digest,
+}
+
+impl ImagePart {
+    /// Where the part starts in `reference`. A part the reference leaves out is placed where
+    /// it would begin: no registry at the start, no tag at the last path component (the
+    /// name a default tag applies to), no digest at the end.
+    #[must_use]
+    pub fn offset(self, reference: &str) -> usize {
+        let name_end = reference.find('@').unwrap_or(reference.len());
+        let name = &reference[..name_end];
+        let last_slash = name.rfind('/');
+        match self {
+            ImagePart::Registry => 0,
+            ImagePart::Digest => name_end,
+            ImagePart::Tag => match name.rfind(':') {
+                Some(colon) if last_slash.is_none_or(|slash| colon > slash) => colon,
+                _ => last_slash.map_or(0, |slash| slash + 1),
+            },
+        }
+    }
+}
+
 /// Why a reference is malformed, and where in the input string (byte offset) the problem starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRefError {

@@ -17,6 +17,8 @@ const POD_SPEC_PATHS: &[(&str, &str)] = &[
     ("Job", "spec.template.spec"),
     ("CronJob", "spec.jobTemplate.spec.template.spec"),
     ("PodTemplate", "template.spec"),
+    // An image block of Helm values, read as a pod of one container (see `model::helm`).
+    (super::helm::KIND, "spec"),
 ];
 
 /// The three container lists of a pod spec, in the order Kubernetes documents them.

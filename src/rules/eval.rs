@@ -173,7 +173,10 @@ fn finding(
 
 impl Rule {
     fn applies_to(&self, kind: &str) -> bool {
-        self.on && !self.builtin && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
+        // Helm values' synthetic objects get the image rules and the rules that name them.
+        let any_kind = self.kinds.is_empty()
+            && (kind != crate::model::helm::KIND || self.walk.0 == Subject::Image);
+        self.on && !self.builtin && (any_kind || self.kinds.iter().any(|k| k == kind))
     }
 
     fn evaluate<'a>(
