@@ -138,6 +138,14 @@ fn a_bad_glob_is_reported_at_the_glob() {
 }
 
 #[test]
+fn a_bad_helm_values_glob_is_reported_at_the_key() {
+    config_error(
+        "helm:\n  values:\n    \"a/[b\": { chart: x }\n",
+        "3:5: helm.values: invalid glob `a/[b`: unclosed character class; missing ']'",
+    );
+}
+
+#[test]
 fn a_duplicate_key_in_the_config_gets_no_parser_advice() {
     config_error(
         "exclude: [a]\nexclude: [b]\n",

@@ -159,7 +159,11 @@ impl Config {
             "exclude",
         )?;
         let helm_values = globs(
-            &mut file.helm.values.keys().map(|k| (k, None)),
+            &mut file
+                .helm
+                .values
+                .keys()
+                .map(|k| (&k.value, Some(k.referenced))),
             "helm.values",
         )?;
         let cwd = std::env::current_dir().unwrap_or_default();

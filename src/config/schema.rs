@@ -1,6 +1,6 @@
 //! The shape of `.kubelint.yaml`, typed so that every mistake is reported at its line:column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -107,9 +107,10 @@ pub struct RulesConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HelmConfig {
-    /// Values files of charts that live elsewhere: glob → chart.
+    /// Values files of charts that live elsewhere: glob → chart. Keys keep their position so
+    /// a bad glob is reported at itself; matching does not depend on their order.
     #[serde(default)]
-    pub values: BTreeMap<String, HelmValues>,
+    pub values: HashMap<Spanned<String>, HelmValues>,
 }
 
 #[derive(Debug, Default, Deserialize)]
