@@ -164,6 +164,10 @@ fn empty_required_strings_are_rejected_at_their_position() {
         "4:28: this value must not be empty",
     );
     config_error(
+        "environments:\n  prod:\n    external-secrets:\n      s: [a, \"\"]\n",
+        "4:14: this value must not be empty",
+    );
+    config_error(
         "exclude: [\"\"]\n",
         "1:11: exclude: an empty glob matches nothing",
     );

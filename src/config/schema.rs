@@ -45,7 +45,7 @@ pub struct Environment {
     pub mirrors: BTreeMap<String, Mirror>,
     /// Secrets created outside Git, with the keys each holds.
     #[serde(default)]
-    pub external_secrets: BTreeMap<String, Vec<String>>,
+    pub external_secrets: BTreeMap<String, Vec<NonEmpty>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -119,6 +119,11 @@ pub struct HelmValues {
     #[serde(default, deserialize_with = "non_empty_option")]
     pub chart: Option<String>,
 }
+
+/// A Secret key name: an empty one names nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct NonEmpty(#[serde(deserialize_with = "non_empty")] pub String);
 
 /// A string the config requires: `via: ""` names nothing, so it is an error at its position
 /// rather than a value that silently matches nothing.
