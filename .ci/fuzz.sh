@@ -27,7 +27,7 @@ export AFL_NO_AFFINITY=1 AFL_QUIET=1
 AFL_MAP_SIZE="$(AFL_DUMP_MAP_SIZE=1 fuzz/target/release/whole_path || true)"
 export AFL_MAP_SIZE
 log="$(mktemp)"
-cargo afl fuzz -i "$seeds" -o "$out" -V "$seconds" -t 2000 -- fuzz/target/release/whole_path >"$log" 2>&1 || {
+cargo afl fuzz -i "$seeds" -o "$out" -V "$seconds" -t 5000 -- fuzz/target/release/whole_path >"$log" 2>&1 || {
     tail -20 "$log"
     exit 1
 }

@@ -138,6 +138,14 @@ fn a_bad_glob_is_reported_at_the_glob() {
 }
 
 #[test]
+fn a_bad_helm_values_glob_is_reported_at_the_key() {
+    config_error(
+        "helm:\n  values:\n    \"a/[b\": { chart: x }\n",
+        "3:5: helm.values: invalid glob `a/[b`: unclosed character class; missing ']'",
+    );
+}
+
+#[test]
 fn a_duplicate_key_in_the_config_gets_no_parser_advice() {
     config_error(
         "exclude: [a]\nexclude: [b]\n",
@@ -154,6 +162,10 @@ fn empty_required_strings_are_rejected_at_their_position() {
     config_error(
         "environments:\n  prod:\n    registries:\n      a.io: { pull-secret: \" \" }\n",
         "4:28: this value must not be empty",
+    );
+    config_error(
+        "environments:\n  prod:\n    external-secrets:\n      s: [a, \"\"]\n",
+        "4:14: this value must not be empty",
     );
     config_error(
         "exclude: [\"\"]\n",

@@ -65,7 +65,8 @@ fn a_finding_past_column_65535_is_shown_in_a_window_of_its_line() {
     let pod = format!(
         r#"{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "wide", "annotations": {{"note": "{note}"}}}}, "spec": {{"containers": [{{"name": "app", "image": "team.azurecr.io/app:1"}}]}}}}"#
     );
-    let dir = common::tree(&[("wide.json", &pod)]);
+    let zoo_config = std::fs::read_to_string(testdata("zoo/.kubelint.yaml")).unwrap();
+    let dir = common::tree(&[("wide.json", &pod), (".kubelint.yaml", &zoo_config)]);
     let output = kubelint()
         .current_dir(dir.path())
         .args(["check", "wide.json"])

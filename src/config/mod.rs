@@ -190,7 +190,11 @@ impl Config {
             "exclude",
         )?;
         let helm_values = globs(
-            &mut file.helm.values.keys().map(|k| (k, None)),
+            &mut file
+                .helm
+                .values
+                .keys()
+                .map(|k| (&k.value, Some(k.referenced))),
             "helm.values",
         )?;
         let helm_values_charts = file.helm.values.values().map(|v| v.chart.clone()).collect();

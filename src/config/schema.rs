@@ -1,6 +1,6 @@
 //! The shape of `.kubelint.yaml`, typed so that every mistake is reported at its line:column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -45,7 +45,7 @@ pub struct Environment {
     pub mirrors: BTreeMap<String, Mirror>,
     /// Secrets created outside Git, with the keys each holds.
     #[serde(default)]
-    pub external_secrets: BTreeMap<String, Vec<String>>,
+    pub external_secrets: BTreeMap<String, Vec<NonEmpty>>,
 }
 
 impl Environment {
@@ -123,9 +123,10 @@ pub struct RulesConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HelmConfig {
-    /// Values files of charts that live elsewhere: glob → chart.
+    /// Values files of charts that live elsewhere: glob → chart. Keys keep their position so
+    /// a bad glob is reported at itself; matching does not depend on their order.
     #[serde(default)]
-    pub values: BTreeMap<String, HelmValues>,
+    pub values: HashMap<Spanned<String>, HelmValues>,
     /// Releases by name: the chart, its namespace, and the values files of each environment.
     #[serde(default)]
     pub releases: BTreeMap<String, HelmRelease>,
@@ -151,6 +152,11 @@ pub struct HelmValues {
     #[serde(default, deserialize_with = "non_empty_option")]
     pub chart: Option<String>,
 }
+
+/// A Secret key name: an empty one names nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct NonEmpty(#[serde(deserialize_with = "non_empty")] pub String);
 
 /// A string the config requires: `via: ""` names nothing, so it is an error at its position
 /// rather than a value that silently matches nothing.

@@ -58,6 +58,8 @@ impl SourceCode for Snippet<'_> {
         } else {
             start
         };
+        // A span at a line break starts after the end of its line's text.
+        let stop = stop.max(start);
         let column = if start == head {
             0
         } else {
