@@ -58,7 +58,7 @@ python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index "$wheel"
 kubelint=$tmp/venv/bin/kubelint
 check "kubelint is installed into the environment's bin" test -x "$kubelint"
-prints_version() { [[ $("$kubelint" --version) == "kubelint $version" ]]; }
+prints_version() { [[ $("$kubelint" --version) == "kubelint $version ("*")" ]]; }
 check "kubelint --version" prints_version
 
 echo "--- kubelint check on testdata/repo, from the environment's PATH"

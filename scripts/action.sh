@@ -54,11 +54,12 @@ fail() {
   exit 2
 }
 
-# The version `kubelint --version` of BINARY prints (`kubelint 0.1.0` -> `0.1.0`).
+# The version `kubelint --version` of BINARY prints (`kubelint 0.1.0 (commit date)` -> `0.1.0`).
 binary_version() {
-  local out
+  local out words
   out=$("$1" --version 2>/dev/null) || return 0
-  printf '%s' "${out##* }"
+  read -r -a words <<<"$out"
+  printf '%s' "${words[1]:-}"
 }
 
 install_from() {
