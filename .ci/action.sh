@@ -154,8 +154,8 @@ run_action() {
     done
     cp -R "$WORKSPACE_FROM" "$GITHUB_WORKSPACE"
     cd "$GITHUB_WORKSPACE"
-    # PHASE: `install`, `lint`, or both (action.yml runs them as two steps).
-    for phase in ${PHASES:-install lint}; do
+    # The phases as action.yml runs them, as steps (the cache steps between them aside).
+    for phase in ${PHASES:-install build lint}; do
       bash "$root/scripts/action.sh" "$phase" >>"$case_dir/stdout" 2>>"$case_dir/stderr" || exit $?
     done
   ) || status=$?

@@ -6,8 +6,11 @@
 #                                    next step must build it (build=true) and under which cache
 #                                    key (cache-key, cache-path), so action.yml can restore a
 #                                    build cached by an earlier run first
-#   bash scripts/action.sh lint      pick a kubelint as above or build it from source, then lint
-#   bash scripts/action.sh           both, in one step
+#   bash scripts/action.sh build     pick a kubelint as above or build it from source (then
+#                                    action.yml saves the build to the cache, before linting
+#                                    can fail the job: a failed job saves no cache)
+#   bash scripts/action.sh lint      pick a kubelint as above or build it, then lint
+#   bash scripts/action.sh           all of it, in one step
 #
 # Inputs, as environment variables (action.yml passes its inputs this way; the defaults are
 # the action's):
@@ -125,8 +128,8 @@ fetch_ref() {
 # --- pick, download or build the binary
 phase=${1:-all}
 case $phase in
-  install | lint | all) ;;
-  *) fail "unknown phase ${phase} (install, lint, or none for both)" ;;
+  install | build | lint | all) ;;
+  *) fail "unknown phase ${phase} (install, build, lint, or none for all)" ;;
 esac
 
 exe=
@@ -325,7 +328,7 @@ if ! pick_existing; then
     fi
   fi
 fi
-[[ $phase == install ]] && exit 0
+[[ $phase == install || $phase == build ]] && exit 0
 
 # --- lint
 cd "${GITHUB_WORKSPACE:-.}"
