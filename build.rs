@@ -1,7 +1,9 @@
 //! Embeds every rule file under `rules/` into the binary, so built-in rules need no files at
-//! run time and a new rule is one new YAML file.
+//! run time and a new rule is one new YAML file; and names the commit the binary was built
+//! from, so `kubelint --version` tells a bug report exactly which source it ran.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -17,9 +19,62 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The commit as `HASH DATE` (12 hex digits, commit date), from the first source that has it:
+/// `KUBELINT_COMMIT` (release builds set it), a `COMMIT` file at the root (the release
+/// workflow writes one into the source distribution, which has no `.git`), or git itself,
+/// but only when the crate is the root of its repository (a copy vendored into another
+/// repository must not claim that repository's commit).
+fn commit(root: &Path) -> Option<String> {
+    println!("cargo:rerun-if-env-changed=KUBELINT_COMMIT");
+    if let Some(commit) = std::env::var("KUBELINT_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    {
+        return Some(commit.trim().to_owned());
+    }
+    let file = root.join("COMMIT");
+    if file.is_file() {
+        println!("cargo:rerun-if-changed=COMMIT");
+        return std::fs::read_to_string(&file)
+            .ok()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+    }
+    let git = |args: &[&str]| -> Option<String> {
+        let output = Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?);
+    if top.canonicalize().ok()? != root.canonicalize().ok()? {
+        return None;
+    }
+    // A new commit or a checkout moves HEAD or the branch it names: build again then. Only
+    // files that exist are named, as cargo reruns the script on every build for a missing one.
+    let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in &watched {
+        if let Some(path) = git(&["rev-parse", "--git-path", name]).map(|p| root.join(p))
+            && path.is_file()
+        {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+    git(&["log", "-1", "--format=%h %cs", "--abbrev=12"]).filter(|c| !c.is_empty())
+}
+
 fn main() {
     let root =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    let commit = commit(&root).unwrap_or_else(|| "commit unknown".to_owned());
+    println!("cargo:rustc-env=KUBELINT_VERSION={version} ({commit})");
     let rules = root.join("rules");
     println!("cargo:rerun-if-changed=rules");
     let mut files = Vec::new();

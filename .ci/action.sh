@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Tests the GitHub Action: action.yml's structure, and scripts/action.sh (what the action runs)
 # with the runner's environment variables, against testdata/repo and testdata/bad-config.
+# Both ways of installing are run: the download of a release (from a release-like folder that
+# scripts/release-archive.py packs here, served by a local HTTP server on 127.0.0.1), with its
+# checksum, and the fallback to a cached build from source when no release matches.
 #
 #   KUBELINT_CI_KEEP=1     keep the temporary folder (each case's stdout, stderr, summary)
 #   KUBELINT_CI_INSTALL=1  also test installing a `version` ref fetched from a git repository
@@ -83,7 +86,7 @@ for index, step in enumerate(steps):
     env_set |= set((step.get("env") or {}))
 for name in sorted(set(re.findall(r"\bINPUT_[A-Z_]+", script)) - env_set):
     problems.append(f"scripts/action.sh reads {name}, which no step sets")
-for name in sorted(env_set - set(re.findall(r"\bINPUT_[A-Z_]+", script))):
+for name in sorted(env_set - set(re.findall(r"\b(?:INPUT|KUBELINT)_[A-Z_]+", script))):
     problems.append(f"action.yml sets {name}, which scripts/action.sh never reads")
 for problem in problems:
     print(f"action.yml: {problem}", file=sys.stderr)
@@ -97,6 +100,32 @@ for dir in "${path_dirs[@]}"; do
   [[ -n $dir && ! -x $dir/kubelint ]] && bare_path=${bare_path:+$bare_path:}$dir
 done
 
+# The release layout: BASE/vX.Y.Z/kubelint-X.Y.Z-TARGET.tar.gz and its .sha256, as
+# release.yml uploads them, served on 127.0.0.1 (every case uses it, so none reaches GitHub).
+# The binary is this machine's (the runner here is Linux X64).
+version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
+releases=$tmp/releases
+python3 scripts/release-archive.py x86_64-unknown-linux-musl "$bin_dir/kubelint" \
+  "$releases/good/v$version" >/dev/null
+mkdir -p "$releases/tampered"
+cp -R "$releases/good/v$version" "$releases/tampered/"
+printf 'garbage' >>"$releases/tampered/v$version/kubelint-$version-x86_64-unknown-linux-musl.tar.gz"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$releases" "$port" >"$tmp/http.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; [[ ${KUBELINT_CI_KEEP:-0} == 1 ]] || rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do
+  curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+base=http://127.0.0.1:$port
+
+# A PATH without kubelint and without cargo: a runner on which nothing can be built.
+no_cargo_path=
+for dir in "${path_dirs[@]}"; do
+  [[ -n $dir && ! -x $dir/kubelint && ! -x $dir/cargo ]] && no_cargo_path=${no_cargo_path:+$no_cargo_path:}$dir
+done
+
 # Runs scripts/action.sh as the runner would: NAME (for the output files), then VAR=VALUE...
 # The workspace is a copy of testdata/repo unless WORKSPACE_FROM is given.
 run_action() {
@@ -106,6 +135,7 @@ run_action() {
   mkdir -p "$case_dir/runner-temp"
   : >"$case_dir/summary.md"
   : >"$case_dir/path"
+  : >"$case_dir/output"
   (
     export GITHUB_ACTIONS=true CI=true
     export GITHUB_WORKSPACE=$case_dir/workspace
@@ -116,13 +146,18 @@ run_action() {
     export INPUT_VERSION='' INPUT_PATHS=. INPUT_CONFIG='' INPUT_FORMAT=github
     export INPUT_FAIL_ON=error INPUT_SARIF=''
     export PATH=$bin_dir:$PATH WORKSPACE_FROM=$root/testdata/repo
-    unset KUBELINT_BIN KUBELINT_REPOSITORY
+    export RUNNER_OS=Linux RUNNER_ARCH=X64 GITHUB_OUTPUT=$case_dir/output
+    unset KUBELINT_BIN KUBELINT_REPOSITORY KUBELINT_ACTION_REF
+    export KUBELINT_RELEASE_URL=$base/good
     for assignment in "$@"; do
       export "${assignment?}"
     done
     cp -R "$WORKSPACE_FROM" "$GITHUB_WORKSPACE"
     cd "$GITHUB_WORKSPACE"
-    bash "$root/scripts/action.sh" >"$case_dir/stdout" 2>"$case_dir/stderr"
+    # The phases as action.yml runs them, as steps (the cache steps between them aside).
+    for phase in ${PHASES:-install build lint}; do
+      bash "$root/scripts/action.sh" "$phase" >>"$case_dir/stdout" 2>>"$case_dir/stderr" || exit $?
+    done
   ) || status=$?
   echo "$status" >"$case_dir/status"
 }
@@ -206,6 +241,53 @@ check "an error annotation" contains "$tmp/no-ref/stdout" '::error title=kubelin
 run_action other-version INPUT_VERSION=9.9.9 "KUBELINT_REPOSITORY=$tmp/nowhere"
 check "a kubelint of another version on PATH is not used" status_is other-version 2
 
+echo "--- installing: a release download from a local server standing in for GitHub's releases"
+
+run_action download "PATH=$no_cargo_path" "INPUT_VERSION=$version" "KUBELINT_RELEASE_URL=$base/good"
+check "exit code 1" status_is download 1
+check "downloaded, checksum verified" contains "$tmp/download/stdout" "::group::Install kubelint $version (x86_64-unknown-linux-musl, SHA-256 "
+check "annotations" contains "$tmp/download/stdout" '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,'
+check "the install folder is added to GITHUB_PATH" contains "$tmp/download/path" "$tmp/download/runner-temp/kubelint-action/bin"
+check "nothing to build, so no cache key" bash -c "! grep -q build=true '$tmp/download/output'"
+check "the asset was fetched from the server" grep -q "GET /good/v$version/kubelint-$version-x86_64-unknown-linux-musl.tar.gz.sha256 HTTP/1.[01]\" 200" "$tmp/http.log"
+
+run_action own-ref "PATH=$no_cargo_path" "KUBELINT_ACTION_REF=v$version" "KUBELINT_RELEASE_URL=$base/good"
+check "no version input: the action's own ref v$version is downloaded" status_is own-ref 1
+check "(downloaded)" contains "$tmp/own-ref/stderr" "downloaded kubelint $version"
+
+run_action tampered "PATH=$no_cargo_path" "INPUT_VERSION=v$version" "KUBELINT_RELEASE_URL=$base/tampered"
+check "a checksum mismatch is an error (exit 2)" status_is tampered 2
+check "with an annotation" contains "$tmp/tampered/stdout" "::error title=kubelint::the SHA-256 of kubelint-$version-x86_64-unknown-linux-musl.tar.gz is "
+check "and nothing is installed" test ! -e "$tmp/tampered/runner-temp/kubelint-action/bin/kubelint"
+
+echo "--- installing: no release matches the action's ref, so its source is built (cached)"
+run_action fallback "PATH=$bare_path" "CARGO_TARGET_DIR=$root/target" KUBELINT_ACTION_REF=v9.9.9 \
+  "KUBELINT_RELEASE_URL=$base/good"
+check "exit code 1" status_is fallback 1
+check "the release was looked for" contains "$tmp/fallback/stderr" "no release asset $base/good/v9.9.9/kubelint-9.9.9-x86_64-unknown-linux-musl.tar.gz"
+check "the install step asks for a build" grep -qx 'build=true' "$tmp/fallback/output"
+check "under a cache key naming the source" grep -qE '^cache-key=kubelint-source-Linux-X64-[0-9a-f]{32}$' "$tmp/fallback/output"
+check "and the folder to cache" grep -qx "cache-path=$tmp/fallback/runner-temp/kubelint-action" "$tmp/fallback/output"
+check "built with cargo" contains "$tmp/fallback/stdout" '::group::Install kubelint (cargo install'
+check "annotations" contains "$tmp/fallback/stdout" '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,'
+
+# What actions/cache restores in a later run: the same folder, on a runner without cargo.
+mkdir -p "$tmp/cached/runner-temp"
+cp -R "$tmp/fallback/runner-temp/kubelint-action" "$tmp/cached/runner-temp/"
+run_action cached "PATH=$no_cargo_path" KUBELINT_ACTION_REF=v9.9.9 "KUBELINT_RELEASE_URL=$base/good"
+check "a restored build is used without cargo" status_is cached 1
+check "(the cached build)" contains "$tmp/cached/stderr" 'kubelint-action/bin/kubelint (source Linux-X64-'
+check "and no second cache key is needed" bash -c "! grep -q build=true '$tmp/cached/output'"
+check "annotations" contains "$tmp/cached/stdout" '::error file=.pipeline/k8s/overlays/prod/toolbox.yaml,line=24,col=14,'
+
+# A changed source must not reuse that build.
+mkdir -p "$tmp/stale/runner-temp"
+cp -R "$tmp/fallback/runner-temp/kubelint-action" "$tmp/stale/runner-temp/"
+sed -i 's/^source /source stale-/' "$tmp/stale/runner-temp/kubelint-action/installed-from"
+run_action stale "PATH=$no_cargo_path" KUBELINT_ACTION_REF=v9.9.9 "KUBELINT_RELEASE_URL=$base/good"
+check "a build of other source is not used (no cargo here: exit 2)" status_is stale 2
+check "(it asks for cargo)" contains "$tmp/stale/stdout" 'cargo is not on PATH'
+
 if [[ ${KUBELINT_CI_INSTALL:-0} == 1 ]]; then
   echo "--- installing: a tag fetched from a repository (a second release build)"
   source_repo=$tmp/source-repo
@@ -214,7 +296,6 @@ if [[ ${KUBELINT_CI_INSTALL:-0} == 1 ]]; then
     while IFS= read -r -d '' file; do
       [[ -e $file ]] && printf '%s\0' "$file"
     done | xargs -0 cp --parents -t "$source_repo"
-  version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
   git -C "$source_repo" init --quiet
   git -C "$source_repo" add -A
   git -C "$source_repo" -c user.name=ci -c user.email=ci@example.invalid commit --quiet -m snapshot

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Tests the PyPI package (pyproject.toml): builds the wheel with maturin (from PyPI, in
-# target/ci-venv), installs it into a fresh virtual environment with nothing else, and runs
-# the kubelint it installed. Also builds the source distribution and checks what it holds.
+# Tests the PyPI package (pyproject.toml): builds the manylinux2014 wheel the release ships
+# (maturin with zig from the PyPI package `ziglang`, linking against glibc 2.17), checks its
+# platform tag with `auditwheel show`, installs it into a fresh virtual environment with nothing
+# else, and runs the kubelint it installed. Also builds the source distribution, checks what it
+# holds, and builds kubelint from it (no .git there) to see `--version` name the commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 venv=$root/target/ci-venv
 [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2'
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2
 "$venv/bin/maturin" --version
 
 tmp=$(mktemp -d)
@@ -27,9 +30,11 @@ check() { # DESCRIPTION COMMAND...
 
 version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
 
-echo "--- maturin build --release --locked (reusing target/, as the release build does)"
+echo "--- maturin build --release --locked --zig --compatibility manylinux2014"
+# maturin finds zig through the virtualenv's `python -m ziglang`, so its bin goes first on PATH.
 started=$SECONDS
-if ! CARGO_TARGET_DIR=$root/target "$venv/bin/maturin" build --release --locked \
+if ! PATH=$venv/bin:$PATH CARGO_TARGET_DIR=$root/target "$venv/bin/maturin" build --release \
+  --locked --zig --compatibility manylinux2014 --target x86_64-unknown-linux-gnu \
   --out "$tmp/dist" >"$tmp/build.log" 2>&1; then
   cat "$tmp/build.log" >&2
   echo "maturin build failed" >&2
@@ -43,6 +48,18 @@ wheel=${wheels[0]}
 echo "$(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
 named_for_version() { [[ $(basename "$wheel") == kubelint-"$version"-py3-none-* ]]; }
 check "the wheel's version is Cargo.toml's ($version)" named_for_version
+tagged_manylinux2014() { [[ $(basename "$wheel") == *-manylinux2014_x86_64.manylinux_2_17_x86_64.whl ]]; }
+check "the wheel is tagged manylinux2014 (manylinux_2_17)" tagged_manylinux2014
+
+echo "--- auditwheel show: the glibc symbols the binary needs allow manylinux_2_17"
+"$venv/bin/auditwheel" show "$wheel" >"$tmp/auditwheel.log" 2>&1 || {
+  cat "$tmp/auditwheel.log" >&2
+  failures=$((failures + 1))
+}
+sed 's/^/    /' "$tmp/auditwheel.log"
+# auditwheel wraps its lines; join them before reading the tag it allows.
+audit_allows_2_17() { tr '\n' ' ' <"$tmp/auditwheel.log" | grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"'; }
+check "auditwheel: consistent with manylinux_2_17_x86_64" audit_allows_2_17
 check "the wheel holds the binary and its metadata only" "$venv/bin/python" - "$wheel" "$version" <<'EOF'
 import sys, zipfile
 wheel, version = sys.argv[1], sys.argv[2]
@@ -58,7 +75,7 @@ python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index "$wheel"
 kubelint=$tmp/venv/bin/kubelint
 check "kubelint is installed into the environment's bin" test -x "$kubelint"
-prints_version() { [[ $("$kubelint" --version) == "kubelint $version" ]]; }
+prints_version() { [[ $("$kubelint" --version) == "kubelint $version ("*")" ]]; }
 check "kubelint --version" prints_version
 
 echo "--- kubelint check on testdata/repo, from the environment's PATH"
@@ -118,17 +135,40 @@ if [[ $failures -ne $failures_before ]]; then
   cat "$tmp/pre-commit.log" >&2
 fi
 
-echo "--- the source distribution"
-"$venv/bin/maturin" sdist --out "$tmp/dist" >/dev/null 2>&1
+echo "--- the source distribution, with the COMMIT file the release workflow writes"
+[[ ! -e COMMIT ]] || { echo "FAIL: a COMMIT file is in the checkout" >&2; exit 1; }
+commit="$(git log -1 --format=%h --abbrev=12 2>/dev/null || echo 0123456789ab) 2026-01-02"
+printf '%s\n' "$commit" >COMMIT
+status=0
+"$venv/bin/maturin" sdist --out "$tmp/dist" >"$tmp/sdist.log" 2>&1 || status=$?
+rm -f COMMIT
+[[ $status -eq 0 ]] || { cat "$tmp/sdist.log" >&2; exit 1; }
 sdists=("$tmp"/dist/kubelint-*.tar.gz)
 check "one sdist was built" test -f "${sdists[0]}"
 tar -tzf "${sdists[0]}" | sed "s|^kubelint-$version/||" | sort >"$tmp/sdist-files"
-for needed in Cargo.toml Cargo.lock build.rs pyproject.toml README.md src/main.rs \
-  rules/registry/dockerhub-image-in-china.yaml; do
+for needed in Cargo.toml Cargo.lock build.rs pyproject.toml README.md LICENSE-MIT LICENSE-APACHE \
+  COMMIT src/main.rs rules/registry/dockerhub-image-in-china.yaml; do
   check "the sdist has $needed" grep -qx -- "$needed" "$tmp/sdist-files"
 done
 sdist_is_lean() { ! grep -E '^(tests|testdata|\.ci|scripts)/|^action\.yml$' "$tmp/sdist-files"; }
 check "the sdist has no tests, fixtures or CI files" sdist_is_lean
+
+echo "--- kubelint built from the sdist (no .git): --version names the commit, or says it is unknown"
+mkdir -p "$tmp/sdist"
+tar -xzf "${sdists[0]}" -C "$tmp/sdist"
+source_dir=$tmp/sdist/kubelint-$version
+sdist_target=$root/target/sdist-build
+started=$SECONDS
+(cd "$source_dir" && CARGO_TARGET_DIR=$sdist_target cargo build --locked --quiet)
+shown=$("$sdist_target/debug/kubelint" --version)
+echo "$shown"
+check "from the COMMIT file: kubelint $version ($commit)" test "$shown" = "kubelint $version ($commit)"
+rm "$source_dir/COMMIT"
+(cd "$source_dir" && CARGO_TARGET_DIR=$sdist_target cargo build --locked --quiet)
+shown=$("$sdist_target/debug/kubelint" --version)
+echo "$shown"
+check "without it: kubelint $version (commit unknown)" test "$shown" = "kubelint $version (commit unknown)"
+echo "(two builds from the sdist: $((SECONDS - started)) s)"
 
 echo "wheel: $passes passed, $failures failed"
 [[ $failures -eq 0 ]]

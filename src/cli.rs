@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::check::{self, Outcome};
 use crate::config::{Config, ConfigError};
@@ -14,7 +14,8 @@ use crate::rules::{RuleSet, cases};
 #[derive(Debug, Parser)]
 #[command(
     name = "kubelint",
-    version,
+    // The version and the commit it was built from (build.rs), so a bug report names the source.
+    version = env!("KUBELINT_VERSION"),
     about = "A fast static policy linter for Kubernetes manifests"
 )]
 pub struct Cli {
@@ -78,6 +79,18 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print the shell completion script for SHELL, e.g. `kubelint completions bash`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page kubelint(1) as roff, e.g. `kubelint man | man -l -`.
+    Man {
+        /// Instead, write kubelint.1 and a page per subcommand (kubelint-check.1, ...) into
+        /// this folder, e.g. /usr/local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// Runs a command and returns the process exit code: 0 clean, 1 findings, 2 usage or
@@ -111,6 +124,8 @@ pub fn run(cli: Cli) -> i32 {
             format,
         } => rules_command(config.as_deref(), test, format, &mut stdout),
         Command::Explain { rule, config } => explain_command(&rule, config.as_deref(), &mut stdout),
+        Command::Completions { shell } => completions_command(shell, &mut stdout),
+        Command::Man { out_dir } => man_command(out_dir.as_deref(), &mut stdout),
     };
     match result {
         Ok(code) => code,
@@ -266,6 +281,26 @@ fn check_command(
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
         other => other.map(|()| code).map_err(CliError::from),
     }
+}
+
+fn completions_command(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<i32, CliError> {
+    // Into memory first: clap_complete panics on a write error, and a reader that closes early
+    // (`| head`) must not crash kubelint.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kubelint", &mut script);
+    out.write_all(&script)?;
+    Ok(0)
+}
+
+fn man_command(out_dir: Option<&Path>, out: &mut dyn Write) -> Result<i32, CliError> {
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(Cli::command(), dir)?;
+        }
+        None => clap_mangen::Man::new(Cli::command()).render(out)?,
+    }
+    Ok(0)
 }
 
 fn env_command(
