@@ -24,6 +24,9 @@ pub struct Outcome {
     pub sources: Sources,
     pub files: usize,
     pub objects: usize,
+    /// Configuration warnings, at their place in the config: environment paths that match
+    /// no file of the repository (checked when the run saw the whole repository).
+    pub warnings: Vec<crate::config::ConfigError>,
 }
 
 /// Lints files and folders. When only files are named (as pre-commit names changed files) and
@@ -59,7 +62,26 @@ pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outco
     }
     let (files, file_findings): (Vec<ParsedFile>, Vec<Vec<Finding>>) = parsed.into_iter().unzip();
     findings.extend(file_findings.into_iter().flatten());
-    finish(files, findings, config, rules)
+    let sees_repository = !context.is_empty() || paths.iter().any(|p| is_root(p, config));
+    let warnings = if config.source.is_some() && sees_repository {
+        let relative: Vec<String> = files
+            .iter()
+            .filter_map(|f| f.path.as_deref().map(|p| config.relative(p)))
+            .collect();
+        let relative: Vec<&str> = relative.iter().map(String::as_str).collect();
+        config.unmatched_paths(&relative)
+    } else {
+        Vec::new()
+    };
+    let mut outcome = finish(files, findings, config, rules);
+    outcome.warnings = warnings;
+    outcome
+}
+
+/// Whether a linted path is the config's folder, so the run walks the whole repository.
+fn is_root(path: &Path, config: &Config) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    path.is_dir() && canonical(path).is_some_and(|p| Some(p) == canonical(&config.root))
 }
 
 /// The repository's other files, when only files were named and a config file says where
@@ -395,6 +417,7 @@ fn finish(
         sources,
         files: linted_files.len(),
         objects,
+        warnings: Vec::new(),
     };
     // The trees are most of the run's memory; free them on every core rather than one.
     built.into_par_iter().for_each(drop);

@@ -275,6 +275,9 @@ fn check_command(
             .map(PathBuf::from),
         fail_on,
     };
+    for warning in &outcome.warnings {
+        eprintln!("kubelint: warning: {warning}");
+    }
     let code = report::exit_code(&outcome, fail_on);
     match report::write(&outcome, format, &context, out) {
         // A reader that stops early (`| head`) does not change what the run found.

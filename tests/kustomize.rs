@@ -227,3 +227,32 @@ fn human_output_points_at_the_overlay_line() {
     let text = String::from_utf8(output.stdout).unwrap();
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn an_environment_path_that_matches_nothing_is_a_warning_at_its_glob() {
+    let config = CONFIG.replace("paths: [overlays/test]", "paths: [overlays/tset]");
+    let repo = tree(&[
+        (".kubelint.yaml", config.as_str()),
+        ("base/kustomization.yaml", BASE_KUSTOMIZATION),
+        ("base/deployment.yaml", BASE_DEPLOYMENT),
+        ("overlays/prod/kustomization.yaml", PROD_REWRITES_TO_ACR),
+        (
+            "overlays/staging/kustomization.yaml",
+            "resources: [../../base]\n",
+        ),
+        (
+            "overlays/test/kustomization.yaml",
+            "resources: [../../base]\n",
+        ),
+    ]);
+    let output = kubelint()
+        .current_dir(repo.path())
+        .args(["check", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "kubelint: warning: .kubelint.yaml:16:13: environments.test.paths: `overlays/tset` matches no file, so test lints nothing there\n"
+    );
+}

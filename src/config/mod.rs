@@ -221,6 +221,42 @@ impl Config {
         })
     }
 
+    /// The environment paths that match none of `relative` (the repository's files, as
+    /// paths relative to the config's folder), each a warning at its glob: a typo would
+    /// otherwise lint nothing, silently.
+    pub fn unmatched_paths(&self, relative: &[&str]) -> Vec<ConfigError> {
+        let origin = self
+            .source
+            .clone()
+            .unwrap_or_else(|| self.root.join(FILE_NAME));
+        let mut out = Vec::new();
+        for (name, spec) in &self.file.environments {
+            for path in &spec.paths {
+                let below = format!("{}/**", path.value.trim_end_matches('/'));
+                let globs = [&path.value, &below]
+                    .iter()
+                    .filter_map(|p| Glob::new(p).ok())
+                    .fold(GlobSetBuilder::new(), |mut set, glob| {
+                        set.add(glob);
+                        set
+                    })
+                    .build();
+                let Ok(globs) = globs else { continue };
+                if !relative.iter().any(|r| globs.is_match(r)) {
+                    out.push(ConfigError::at(
+                        &origin,
+                        Some(path.referenced),
+                        format!(
+                            "environments.{name}.paths: `{}` matches no file, so {name} lints nothing there",
+                            path.value
+                        ),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Every environment whose paths match; a base shared by two clusters is in both.
     pub fn environments_for(&self, relative: &str) -> Vec<Arc<Env>> {
         self.environments

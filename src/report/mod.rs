@@ -163,6 +163,7 @@ mod tests {
             sources: fixture::sources(),
             files: 3,
             objects: 1,
+            warnings: Vec::new(),
         };
         assert_eq!(
             summary(&outcome),
