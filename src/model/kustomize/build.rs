@@ -101,13 +101,7 @@ impl<'r> Builder<'r> {
     fn level(&mut self, id: FileId, input: Vec<Resource>) -> Vec<Resource> {
         let file = self.files.get(id);
         self.out.consumed.push(id);
-        let Some(kustomization) = file
-            .stream
-            .documents
-            .first()
-            .and_then(|d| d.root())
-            .and_then(Kustomization::read)
-        else {
+        let Some(kustomization) = Kustomization::of(file) else {
             return input;
         };
         let dir = file

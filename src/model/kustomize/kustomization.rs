@@ -59,6 +59,15 @@ impl<'a> Kustomization<'a> {
         })
     }
 
+    /// The kustomization a file holds: its first document, as kustomize reads it.
+    pub fn of(file: &'a crate::model::ParsedFile) -> Option<Kustomization<'a>> {
+        file.stream
+            .documents
+            .first()
+            .and_then(|d| d.root())
+            .and_then(Kustomization::read)
+    }
+
     pub fn field(&self, key: &str) -> Option<Node<'a>> {
         self.root.get(key)
     }

@@ -45,13 +45,7 @@ pub fn referenced_paths(file: &ParsedFile) -> Vec<PathBuf> {
     let Some(dir) = path.parent() else {
         return Vec::new();
     };
-    let Some(kustomization) = file
-        .stream
-        .documents
-        .first()
-        .and_then(|d| d.root())
-        .and_then(Kustomization::read)
-    else {
+    let Some(kustomization) = Kustomization::of(file) else {
         return Vec::new();
     };
     kustomization
@@ -139,12 +133,7 @@ fn environments(file: &ParsedFile, config: &Config) -> Vec<Arc<Env>> {
 }
 
 fn is_component(file: &ParsedFile) -> bool {
-    file.stream
-        .documents
-        .first()
-        .and_then(|d| d.root())
-        .and_then(Kustomization::read)
-        .is_some_and(|k| k.component)
+    Kustomization::of(file).is_some_and(|k| k.component)
 }
 
 /// The build of one kustomization, for `kubelint build`: its objects in kustomize's output

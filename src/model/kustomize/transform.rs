@@ -299,48 +299,44 @@ pub fn prefix_suffix(
         let Some(old) = name.as_text().map(str::to_string) else {
             continue;
         };
-        let mut pieces = Vec::new();
-        let mut text = String::new();
-        let mut push = |part: &str, origin: Origin| {
-            if part.is_empty() {
-                return;
-            }
-            pieces.push(Piece {
-                start: text.len() as u32,
-                end: (text.len() + part.len()) as u32,
-                origin,
-            });
-            text.push_str(part);
-        };
-        if let Some((p, origin)) = prefix {
-            push(p, origin);
-        }
-        let base = old_pieces(name, &old);
-        let base_start = text.len();
-        text.push_str(&old);
-        pieces.extend(base.into_iter().map(|p| Piece {
-            start: p.start + base_start as u32,
-            end: p.end + base_start as u32,
-            origin: p.origin,
-        }));
-        let mut push = |part: &str, origin: Origin| {
-            if part.is_empty() {
-                return;
-            }
-            pieces.push(Piece {
-                start: text.len() as u32,
-                end: (text.len() + part.len()) as u32,
-                origin,
-            });
-            text.push_str(part);
-        };
-        if let Some((s, origin)) = suffix {
-            push(s, origin);
-        }
+        let whole = old_pieces(name, &old);
+        let prefix = prefix.map(|(p, origin)| (p.to_string(), whole_piece(p, origin)));
+        let suffix = suffix.map(|(s, origin)| (s.to_string(), whole_piece(s, origin)));
+        let parts = prefix
+            .into_iter()
+            .chain(std::iter::once((old, whole)))
+            .chain(suffix);
+        let (text, pieces) = concat(parts);
         let origin = name.origin;
         *name = Tree::string(text, origin);
         name.pieces = pieces;
     }
+}
+
+/// One piece covering all of `text`.
+fn whole_piece(text: &str, origin: Origin) -> Vec<Piece> {
+    vec![Piece {
+        start: 0,
+        end: text.len() as u32,
+        origin,
+    }]
+}
+
+/// Joins parts of a scalar, each with pieces relative to its own start, into one text whose
+/// pieces say where each part came from.
+fn concat(parts: impl IntoIterator<Item = (String, Vec<Piece>)>) -> (String, Vec<Piece>) {
+    let mut text = String::new();
+    let mut pieces = Vec::new();
+    for (part, own) in parts.into_iter().filter(|(part, _)| !part.is_empty()) {
+        let at = text.len() as u32;
+        pieces.extend(own.into_iter().map(|p| Piece {
+            start: p.start + at,
+            end: p.end + at,
+            origin: p.origin,
+        }));
+        text.push_str(&part);
+    }
+    (text, pieces)
 }
 
 /// The pieces a scalar already has, or one piece for all of it.
@@ -509,16 +505,10 @@ pub fn images(resources: &mut [Resource], item: Node<'_>) {
         if !dig.is_empty() {
             parts.push((format!("@{dig}"), dig_origin));
         }
-        let mut value = String::new();
-        let mut pieces = Vec::new();
-        for (part, origin) in parts {
-            pieces.push(Piece {
-                start: value.len() as u32,
-                end: (value.len() + part.len()) as u32,
-                origin,
-            });
-            value.push_str(&part);
-        }
+        let (value, pieces) = concat(parts.into_iter().map(|(part, origin)| {
+            let piece = whole_piece(&part, origin);
+            (part, piece)
+        }));
         let plain = matches!(image.value, Value::Scalar { plain: true, .. });
         *image = Tree::scalar(value, plain, whole);
         image.pieces = pieces;
