@@ -784,31 +784,21 @@ fn pod_spec<'t>(kind: &str, tree: &'t mut Tree) -> Option<&'t mut Tree> {
     Some(node)
 }
 
-fn pod_references(spec: &mut Tree, visit: &mut dyn FnMut(&str, &mut Tree)) {
-    for key in ["serviceAccountName", "serviceAccount"] {
-        if let Some(name) = spec.get_mut(key) {
-            visit("ServiceAccount", name);
-        }
-    }
-    if let Some(name) = spec.get_mut("priorityClassName") {
-        visit("PriorityClass", name);
-    }
-    for_path(spec, &["imagePullSecrets", "[]", "name"], &mut |n| {
-        visit("Secret", n)
-    });
-    for_path(spec, &["volumes", "[]", "configMap", "name"], &mut |n| {
-        visit("ConfigMap", n)
-    });
-    for_path(spec, &["volumes", "[]", "secret", "secretName"], &mut |n| {
-        visit("Secret", n)
-    });
-    for_path(
-        spec,
+/// The fields of a pod spec that name another object, by the kind they name (kustomize's
+/// `nameReference` configuration for pod specs). `[]` stands for every item of a list.
+const POD_REFERENCES: &[(&str, &[&str])] = &[
+    ("ServiceAccount", &["serviceAccountName"]),
+    ("ServiceAccount", &["serviceAccount"]),
+    ("PriorityClass", &["priorityClassName"]),
+    ("Secret", &["imagePullSecrets", "[]", "name"]),
+    ("ConfigMap", &["volumes", "[]", "configMap", "name"]),
+    ("Secret", &["volumes", "[]", "secret", "secretName"]),
+    (
+        "PersistentVolumeClaim",
         &["volumes", "[]", "persistentVolumeClaim", "claimName"],
-        &mut |n| visit("PersistentVolumeClaim", n),
-    );
-    for_path(
-        spec,
+    ),
+    (
+        "ConfigMap",
         &[
             "volumes",
             "[]",
@@ -818,10 +808,9 @@ fn pod_references(spec: &mut Tree, visit: &mut dyn FnMut(&str, &mut Tree)) {
             "configMap",
             "name",
         ],
-        &mut |n| visit("ConfigMap", n),
-    );
-    for_path(
-        spec,
+    ),
+    (
+        "Secret",
         &[
             "volumes",
             "[]",
@@ -831,45 +820,35 @@ fn pod_references(spec: &mut Tree, visit: &mut dyn FnMut(&str, &mut Tree)) {
             "secret",
             "name",
         ],
-        &mut |n| visit("Secret", n),
-    );
-    for group in ["containers", "initContainers", "ephemeralContainers"] {
-        for_path(
-            spec,
-            &[
-                group,
-                "[]",
-                "env",
-                "[]",
-                "valueFrom",
-                "configMapKeyRef",
-                "name",
-            ],
-            &mut |n| visit("ConfigMap", n),
-        );
-        for_path(
-            spec,
-            &[
-                group,
-                "[]",
-                "env",
-                "[]",
-                "valueFrom",
-                "secretKeyRef",
-                "name",
-            ],
-            &mut |n| visit("Secret", n),
-        );
-        for_path(
-            spec,
-            &[group, "[]", "envFrom", "[]", "configMapRef", "name"],
-            &mut |n| visit("ConfigMap", n),
-        );
-        for_path(
-            spec,
-            &[group, "[]", "envFrom", "[]", "secretRef", "name"],
-            &mut |n| visit("Secret", n),
-        );
+    ),
+];
+
+/// The fields of each container (any of the three lists) that name another object.
+const CONTAINER_REFERENCES: &[(&str, &[&str])] = &[
+    (
+        "ConfigMap",
+        &["env", "[]", "valueFrom", "configMapKeyRef", "name"],
+    ),
+    (
+        "Secret",
+        &["env", "[]", "valueFrom", "secretKeyRef", "name"],
+    ),
+    ("ConfigMap", &["envFrom", "[]", "configMapRef", "name"]),
+    ("Secret", &["envFrom", "[]", "secretRef", "name"]),
+];
+
+fn pod_references(spec: &mut Tree, visit: &mut dyn FnMut(&str, &mut Tree)) {
+    for (target, path) in POD_REFERENCES {
+        for_path(spec, path, &mut |n| visit(target, n));
+    }
+    for group in crate::model::CONTAINER_GROUPS {
+        for (target, path) in CONTAINER_REFERENCES {
+            let path: Vec<&str> = [group, "[]"]
+                .into_iter()
+                .chain(path.iter().copied())
+                .collect();
+            for_path(spec, &path, &mut |n| visit(target, n));
+        }
     }
 }
 
