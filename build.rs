@@ -56,12 +56,19 @@ fn commit(root: &Path) -> Option<String> {
         return None;
     }
     // A new commit or a checkout moves HEAD or the branch it names: build again then. Only
-    // files that exist are named, as cargo reruns the script on every build for a missing one.
+    // paths that exist are named, as cargo reruns the script on every build for a missing one.
+    // The branch's folder is watched too: after `git gc` packs the refs, the branch file is
+    // missing until the next commit writes it, and that commit must still be seen.
     let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
-    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some((folder, _)) = branch.rsplit_once('/') {
+            watched.push(folder.to_owned());
+        }
+        watched.push(branch);
+    }
     for name in &watched {
         if let Some(path) = git(&["rev-parse", "--git-path", name]).map(|p| root.join(p))
-            && path.is_file()
+            && path.exists()
         {
             println!("cargo:rerun-if-changed={}", path.display());
         }
