@@ -280,3 +280,73 @@ fn a_suppression_comment_in_a_values_file_silences_the_finding_it_names() {
     ]);
     assert!(lint(dir.path(), &[]).is_empty());
 }
+
+/// `file:line:col rule`, then `  related file:line:col message` for each related location.
+fn findings_with_related(dir: &std::path::Path) -> Vec<String> {
+    let output = kubelint()
+        .current_dir(dir)
+        .args(["check", "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let place = |f: &serde_json::Value| {
+        format!(
+            "{}:{}:{}",
+            f["file"].as_str().unwrap(),
+            f["line"],
+            f["column"]
+        )
+    };
+    let mut lines = Vec::new();
+    for finding in &findings {
+        lines.push(format!(
+            "{} {}",
+            place(finding),
+            finding["rule"].as_str().unwrap()
+        ));
+        for related in finding["related"].as_array().into_iter().flatten() {
+            let message = related["message"].as_str().unwrap();
+            lines.push(format!("  related {} {message}", place(related)));
+        }
+    }
+    lines
+}
+
+#[test]
+fn a_digest_finding_relates_the_lines_of_the_later_file_that_chose_the_mirror() {
+    // The incident: the digest sits in values.yaml, the mirror registry in values-prod.yaml.
+    let prod = "controller:\n  image:\n    registry: registry.cn-hangzhou.aliyuncs.com\n    image: google_containers/nginx-ingress-controller\n";
+    let dir = tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("helm/values.yaml", BASE),
+        ("helm/values-prod.yaml", prod),
+    ]);
+    assert_eq!(
+        findings_with_related(dir.path()),
+        [
+            "helm/values.yaml:6:13 mirror-digest",
+            "  related helm/values-prod.yaml:3:15 `registry.cn-hangzhou.aliyuncs.com` is set here",
+            "  related helm/values-prod.yaml:4:12 `google_containers/nginx-ingress-controller` is set here",
+        ]
+    );
+}
+
+#[test]
+fn a_value_a_later_file_set_relates_the_value_it_overrode() {
+    let base =
+        "image:\n  repository: registry.cn-hangzhou.aliyuncs.com/library/redis\n  tag: 7.2.4\n";
+    let prod = "image:\n  repository: redis\n";
+    let dir = tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("helm/values.yaml", base),
+        ("helm/values-prod.yaml", prod),
+    ]);
+    assert_eq!(
+        findings_with_related(dir.path()),
+        [
+            "helm/values-prod.yaml:2:15 dockerhub-image-in-china",
+            "  related helm/values.yaml:3:8 `7.2.4` is set here",
+            "  related helm/values.yaml:2:15 overrides `registry.cn-hangzhou.aliyuncs.com/library/redis`, set here",
+        ]
+    );
+}

@@ -256,3 +256,79 @@ fn an_environment_path_that_matches_nothing_is_a_warning_at_its_glob() {
         "kubelint: warning: .kubelint.yaml:16:13: environments.test.paths: `overlays/tset` matches no file, so test lints nothing there\n"
     );
 }
+
+/// Each finding as `file:line:col rule`, followed by its related locations as
+/// `  related file:line:col message`.
+fn findings_with_related(repo: &std::path::Path) -> Vec<String> {
+    let output = kubelint()
+        .current_dir(repo)
+        .args(["check", "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let place = |f: &serde_json::Value| {
+        format!(
+            "{}:{}:{}",
+            f["file"].as_str().unwrap(),
+            f["line"],
+            f["column"]
+        )
+    };
+    let mut lines = Vec::new();
+    for finding in &findings {
+        lines.push(format!(
+            "{} {}",
+            place(finding),
+            finding["rule"].as_str().unwrap()
+        ));
+        for related in finding["related"].as_array().into_iter().flatten() {
+            let message = related["message"].as_str().unwrap();
+            lines.push(format!("  related {} {message}", place(related)));
+        }
+    }
+    lines
+}
+
+#[test]
+fn a_patch_that_sets_a_value_points_at_the_patch_and_relates_the_base_line_it_overrode() {
+    let prod = format!(
+        "{PROD_REWRITES_TO_ACR}patches:
+  - patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {{ name: backend }}
+      spec:
+        template:
+          spec:
+            imagePullSecrets: [{{ name: acr-secret }}]
+            containers:
+              - name: cache
+                image: redis:7.4
+"
+    );
+    let repo = repository(&prod, "resources: [../../base]\n");
+    assert_eq!(
+        findings_with_related(repo.path()),
+        [
+            "base/deployment.yaml:10:18 mutable-image-tag",
+            "overlays/prod/kustomization.yaml:17:24 dockerhub-image-in-china",
+            "  related base/deployment.yaml:12:18 overrides `redis:7.2-alpine`, set here",
+        ]
+    );
+}
+
+#[test]
+fn a_finding_at_an_images_entry_relates_the_base_line_that_names_the_image() {
+    let test =
+        "resources: [../../base]\nimages:\n  - name: klinematrix/backend\n    newTag: latest\n";
+    let repo = repository(PROD_REWRITES_TO_ACR, test);
+    let found = findings_with_related(repo.path());
+    let at = found
+        .iter()
+        .position(|f| f == "overlays/test/kustomization.yaml:4:13 mutable-image-tag")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        found[at + 1],
+        "  related base/deployment.yaml:10:18 `klinematrix/backend` is set here"
+    );
+}

@@ -25,6 +25,20 @@ struct JsonFinding<'f> {
     /// The environments the finding holds in: more than one for a base line that two
     /// overlays deploy; none for a file no environment names.
     environments: Vec<&'f str>,
+    /// The other places involved: the base line a patch overrode, the values file that set
+    /// another part of the image.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated<'f>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'f> {
+    file: &'f str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'f str,
 }
 
 #[derive(Serialize)]
@@ -62,6 +76,23 @@ pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io
                     namespace: o.namespace.as_deref(),
                 }),
                 environments: f.envs.iter().map(|e| &**e).collect(),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let file = &sources[r.origin.file];
+                        let start = file.position(r.origin.start as usize);
+                        let end = file.position(r.origin.end as usize);
+                        JsonRelated {
+                            file: &file.path,
+                            line: start.line,
+                            column: start.column,
+                            end_line: end.line,
+                            end_column: end.column,
+                            message: &r.message,
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect();

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Env;
-use crate::finding::{Finding, ObjectRef, Severity};
+use crate::finding::{Finding, ObjectRef, Related, Severity};
 use crate::model::{ImageUse, Located, Project};
 use crate::source::Origin;
 use crate::yaml::Node;
@@ -241,10 +241,10 @@ impl Rule {
             if clause.condition.as_ref().is_some_and(|c| !c.holds(scope)) {
                 continue;
             }
-            let Some(origin) = clause.origin(scope) else {
+            let Some((origin, node)) = clause.target(scope) else {
                 continue;
             };
-            out.push(finding(
+            let mut finding = finding(
                 self,
                 clause.severity,
                 clause.message.render(scope),
@@ -252,7 +252,11 @@ impl Rule {
                 origin,
                 Some(object_ref(scope.located, scope.env)),
                 scope.env,
-            ));
+            );
+            if let Some(node) = node {
+                finding.related = related(scope.project, node, origin);
+            }
+            out.push(finding);
             // The first clause that fires speaks for the rule on this subject.
             return;
         }
@@ -263,29 +267,76 @@ impl CompiledClause {
     /// The bytes the finding points at: the first present `at` node (or its key, or a part
     /// of the image), else the subject itself. A clause whose `at` nodes are all absent does
     /// not fire.
-    fn origin(&self, scope: &Scope<'_, '_>) -> Option<Origin> {
+    fn target<'a>(&self, scope: &Scope<'_, 'a>) -> Option<(Origin, Option<Node<'a>>)> {
         if self.at.is_empty() {
-            return default_origin(self.subject, scope);
+            return default_target(self.subject, scope);
         }
         self.at.iter().find_map(|fact| match fact {
             Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest => {
-                image_part_origin(scope, fact)
+                let image = scope.container?.image.as_ref()?;
+                Some((image_part_origin(scope, fact)?, Some(image.node)))
             }
-            fact if self.at_key => key_of(fact, scope).map(|n| n.origin()),
-            fact => fact.node(scope).map(|n| n.origin()),
+            fact if self.at_key => key_of(fact, scope).map(|n| (n.origin(), Some(n))),
+            fact => fact.node(scope).map(|n| (n.origin(), Some(n))),
         })
     }
 }
 
+/// The other places a finding at `node` involves, in a built object: the lines that set the
+/// other parts of an assembled value (the base's image name beside an overlay's `newTag`),
+/// and the value a patch, an overlay or a later values file overrode.
+fn related(project: &Project<'_>, node: Node<'_>, at: Origin) -> Vec<Related> {
+    let mut related: Vec<Related> = Vec::new();
+    let mut push = |origin: Origin, message: String| {
+        if origin != at && !related.iter().any(|r| r.origin == origin) {
+            related.push(Related { origin, message });
+        }
+    };
+    let value = node.as_str().unwrap_or("");
+    // Parts set in the finding's own file sit beside it; those from other files are news.
+    let elsewhere = node.pieces().iter().filter(|p| p.origin.file != at.file);
+    for piece in elsewhere {
+        // A tag's `:`, a digest's `@` and a registry's `/` are joints, not what a line sets.
+        let part = value.get(piece.start as usize..piece.end as usize);
+        if let Some(part) = part.map(|p| p.trim_matches([':', '@', '/'])) {
+            push(piece.origin, format!("`{part}` is set here"));
+        }
+    }
+    // What the value replaced: the whole node's, or the part's the finding is at.
+    let part_overrode = node
+        .pieces()
+        .iter()
+        .find(|p| p.origin == at)
+        .and_then(|p| p.overrode);
+    if let Some(overrode) = node.overrode().or(part_overrode) {
+        let old = project
+            .source_text(overrode.file)
+            .and_then(|text| text.get(overrode.range()))
+            .filter(|old| !old.contains('\n') && old.chars().count() <= MAX_QUOTED_CHARS);
+        let message = match old {
+            Some(old) => format!("overrides `{old}`, set here"),
+            None => "overrides the value set here".to_string(),
+        };
+        push(overrode, message);
+    }
+    related
+}
+
+/// Longer overridden values are pointed at, not quoted.
+const MAX_QUOTED_CHARS: usize = 80;
+
 /// Where a finding on the subject itself points; a built image points at the line that set
 /// its name (an overlay's `newName`), which is where its registry is changed.
-fn default_origin(subject: Subject, scope: &Scope<'_, '_>) -> Option<Origin> {
+fn default_target<'a>(
+    subject: Subject,
+    scope: &Scope<'_, 'a>,
+) -> Option<(Origin, Option<Node<'a>>)> {
     if let (Subject::Image, Some(image)) = (subject, scope.container.and_then(|c| c.image.as_ref()))
         && image.node.has_pieces()
     {
-        return Some(image.node.origin_of(0..image.text.len()));
+        return Some((image.node.origin_of(0..image.text.len()), Some(image.node)));
     }
-    default_node(subject, scope).map(|n| n.origin())
+    default_node(subject, scope).map(|n| (n.origin(), Some(n)))
 }
 
 /// Where a finding on the subject itself points: a list item's `name` (a port's number), the

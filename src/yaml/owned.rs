@@ -20,6 +20,9 @@ pub struct Tree {
     /// For a scalar assembled from several places (an image whose name an overlay's
     /// `images:` set and whose tag the base wrote), where each part of its text came from.
     pub pieces: Vec<Piece>,
+    /// The origin of the value this one replaced (the base line a patch overrode, the
+    /// `values.yaml` leaf a later values file overrode): a related location for findings here.
+    pub overrode: Option<Origin>,
 }
 
 /// Bytes `start..end` of a scalar's value came from `origin`.
@@ -28,6 +31,9 @@ pub struct Piece {
     pub start: u32,
     pub end: u32,
     pub origin: Origin,
+    /// Where the part this piece replaced was set (a `values.yaml` tag under the
+    /// environment's), as [`Tree::overrode`] is for a whole value.
+    pub overrode: Option<Origin>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +65,7 @@ impl Tree {
             },
             origin,
             pieces: Vec::new(),
+            overrode: None,
         }
     }
 
@@ -72,6 +79,7 @@ impl Tree {
             value: Value::Map(entries),
             origin,
             pieces: Vec::new(),
+            overrode: None,
         }
     }
 
@@ -80,6 +88,7 @@ impl Tree {
             value: Value::Seq(items),
             origin,
             pieces: Vec::new(),
+            overrode: None,
         }
     }
 
@@ -153,6 +162,15 @@ impl Tree {
         }
     }
 
+    /// Replaces this value with `new`, which remembers where the replaced value was set unless
+    /// `new` comes from the same place (a restated value) or says so itself.
+    pub fn replace_with(&mut self, mut new: Tree) {
+        if new.overrode.is_none() && new.origin != self.origin {
+            new.overrode = Some(self.origin);
+        }
+        *self = new;
+    }
+
     /// Sets `key` to `value`, replacing an existing entry in place (keeping its key's origin)
     /// or appending a new one whose key has `key_origin`.
     pub fn set(&mut self, key: &str, value: Tree, key_origin: Origin) {
@@ -163,7 +181,7 @@ impl Tree {
             return;
         };
         match entries.iter_mut().find(|(k, _)| k.as_text() == Some(key)) {
-            Some((_, existing)) => *existing = value,
+            Some((_, existing)) => existing.replace_with(value),
             None => entries.push((Tree::string(key, key_origin), value)),
         }
     }
@@ -270,6 +288,9 @@ fn freeze_node(tree: &Tree, doc: &mut Document) -> NodeId {
     doc.node_files.push(tree.origin.file);
     if !tree.pieces.is_empty() {
         doc.pieces.push((id, tree.pieces.clone()));
+    }
+    if let Some(overrode) = tree.overrode {
+        doc.overrides.push((id, overrode));
     }
     id
 }

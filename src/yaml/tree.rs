@@ -97,6 +97,9 @@ pub struct Document {
     pub(super) node_files: Vec<FileId>,
     /// Scalars assembled from several places, by node id in increasing order.
     pub(super) pieces: Vec<(NodeId, Vec<super::owned::Piece>)>,
+    /// Nodes that replaced a value set elsewhere, with that value's origin, by node id in
+    /// increasing order.
+    pub(super) overrides: Vec<(NodeId, Origin)>,
     pub(super) text: Arc<str>,
     pub(super) nodes: Vec<NodeData>,
     pub(super) children: Vec<NodeId>,
@@ -181,6 +184,25 @@ impl<'d> Node<'d> {
             .pieces
             .binary_search_by_key(&self.id, |(id, _)| *id)
             .is_ok()
+    }
+
+    /// Where the value this node replaced was set (the base line a patch overrode), if any.
+    pub fn overrode(&self) -> Option<Origin> {
+        let overrides = &self.doc.overrides;
+        let at = overrides
+            .binary_search_by_key(&self.id, |(id, _)| *id)
+            .ok()?;
+        Some(overrides[at].1)
+    }
+
+    /// The pieces of a scalar assembled from several places: byte ranges of its value and
+    /// where each was set. Empty for a scalar written in one place.
+    pub fn pieces(&self) -> &'d [super::owned::Piece] {
+        let pieces = &self.doc.pieces;
+        match pieces.binary_search_by_key(&self.id, |(id, _)| *id) {
+            Ok(at) => &pieces[at].1,
+            Err(_) => &[],
+        }
     }
 
     /// Where bytes `range` of the scalar's value came from: the part of the source text that

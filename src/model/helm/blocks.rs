@@ -115,17 +115,17 @@ impl<'v> Walk<'v, '_> {
         };
         let mut parts = Assembled::default();
         if let Some(registry) = registry.filter(|r| r.as_text().is_some_and(|t| !t.is_empty())) {
-            parts.push(&format!("{}/", leaf_text(registry)), registry.origin);
+            parts.push(&format!("{}/", leaf_text(registry)), registry);
         }
-        parts.push(leaf_text(name), name.origin);
+        parts.push(leaf_text(name), name);
         let tag = scalar("tag").filter(|t| t.as_text().is_some_and(|t| !t.is_empty()));
         if let Some(tag) = tag.or(self.release.app_version) {
-            parts.push(&format!(":{}", leaf_text(tag)), tag.origin);
+            parts.push(&format!(":{}", leaf_text(tag)), tag);
         }
         if let Some(digest) =
             scalar("digest").filter(|d| d.as_text().is_some_and(|t| !t.is_empty()))
         {
-            parts.push(&format!("@{}", leaf_text(digest)), digest.origin);
+            parts.push(&format!("@{}", leaf_text(digest)), digest);
         }
         Some(Tree {
             value: Value::Scalar {
@@ -134,6 +134,7 @@ impl<'v> Walk<'v, '_> {
             },
             origin: name.origin,
             pieces: parts.pieces,
+            overrode: None,
         })
     }
 
@@ -225,13 +226,15 @@ struct Assembled {
 }
 
 impl Assembled {
-    fn push(&mut self, part: &str, origin: Origin) {
+    /// Appends `part`, the text of `leaf` (with its joint), set where `leaf` was set.
+    fn push(&mut self, part: &str, leaf: &Tree) {
         let start = crate::source::offset(self.text.len());
         self.text.push_str(part);
         self.pieces.push(Piece {
             start,
             end: crate::source::offset(self.text.len()),
-            origin,
+            origin: leaf.origin,
+            overrode: leaf.overrode,
         });
     }
 }

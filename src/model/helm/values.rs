@@ -9,7 +9,7 @@ pub fn layer(base: &mut Tree, over: Tree) {
     if !(base.is_map() && over.is_map()) {
         // A later scalar or list (or a map over a scalar) replaces what was there.
         if !over.is_null() {
-            *base = over;
+            base.replace_with(over);
         }
         return;
     }
@@ -32,7 +32,10 @@ pub fn layer(base: &mut Tree, over: Tree) {
                 layer(&mut entries[at].1, value)
             }
             // The later file's key is the one the user edits, so it replaces the key too.
-            Some(at) => entries[at] = (key, value),
+            Some(at) => {
+                entries[at].0 = key;
+                entries[at].1.replace_with(value);
+            }
             None => entries.push((key, strip_nulls(value))),
         }
     }

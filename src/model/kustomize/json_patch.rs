@@ -53,7 +53,7 @@ fn apply_one(target: &mut Tree, op: &Tree) -> Result<(), PatchError> {
         "replace" => {
             let value = value()?;
             let slot = get_mut(target, &path).map_err(fail)?;
-            *slot = value;
+            slot.replace_with(value);
             Ok(())
         }
         "move" => {

@@ -66,7 +66,7 @@ fn merge_at(base: &mut Tree, patch: &Tree, builtin: bool, field: Option<&str>) {
     match (&mut base.value, &patch.value) {
         (Value::Map(_), Value::Map(_)) => {
             if directive(patch) == Some("replace") {
-                *base = without_directives(patch);
+                base.replace_with(without_directives(patch));
                 return;
             }
             for (key, value) in patch.entries() {
@@ -94,7 +94,7 @@ fn merge_at(base: &mut Tree, patch: &Tree, builtin: bool, field: Option<&str>) {
                 Some(key) if patch_items.iter().all(Tree::is_map) => {
                     merge_list(items, patch_items, key, builtin)
                 }
-                _ => *base = without_directives(patch),
+                _ => base.replace_with(without_directives(patch)),
             }
         }
         // A patch that restates a value changes nothing: the base line still sets it.
@@ -105,7 +105,7 @@ fn merge_at(base: &mut Tree, patch: &Tree, builtin: bool, field: Option<&str>) {
                 plain: new_plain,
             },
         ) if text == new && plain == new_plain => {}
-        _ => *base = without_directives(patch),
+        _ => base.replace_with(without_directives(patch)),
     }
 }
 
@@ -123,8 +123,9 @@ fn merge_list(items: &mut Vec<Tree>, patch_items: &[Tree], key: &str, builtin: b
             }
             (None, Some("delete")) => {}
             (Some(at), Some("replace")) => {
-                items.remove(at);
-                front.push(without_directives(patch_item));
+                let mut replaced = items.remove(at);
+                replaced.replace_with(without_directives(patch_item));
+                front.push(replaced);
             }
             (Some(at), _) => {
                 let mut item = items.remove(at);

@@ -319,6 +319,7 @@ fn whole_piece(text: &str, origin: Origin) -> Vec<Piece> {
         start: 0,
         end: text.len() as u32,
         origin,
+        overrode: None,
     }]
 }
 
@@ -332,7 +333,7 @@ fn concat(parts: impl IntoIterator<Item = (String, Vec<Piece>)>) -> (String, Vec
         pieces.extend(own.into_iter().map(|p| Piece {
             start: p.start + at,
             end: p.end + at,
-            origin: p.origin,
+            ..p
         }));
         text.push_str(&part);
     }
@@ -346,6 +347,7 @@ fn old_pieces(tree: &Tree, text: &str) -> Vec<Piece> {
             start: 0,
             end: text.len() as u32,
             origin: tree.origin,
+            overrode: tree.overrode,
         }]
     } else {
         tree.pieces.clone()
@@ -510,8 +512,12 @@ pub fn images(resources: &mut [Resource], item: Node<'_>) {
             (part, piece)
         }));
         let plain = matches!(image.value, Value::Scalar { plain: true, .. });
+        let changed = value != text;
         *image = Tree::scalar(value, plain, whole);
         image.pieces = pieces;
+        if changed {
+            image.overrode = Some(whole);
+        }
     };
     for resource in resources.iter_mut() {
         visit_containers(&mut resource.tree, &mut |container| {
@@ -624,6 +630,7 @@ pub fn hash_generated_names(resources: &mut [Resource]) {
                 start: old.len() as u32,
                 end: text.len() as u32,
                 origin: generated.origin,
+                overrode: None,
             });
             let origin = name.origin;
             *name = Tree::string(text, origin);
