@@ -332,3 +332,39 @@ fn a_finding_at_an_images_entry_relates_the_base_line_that_names_the_image() {
         "  related base/deployment.yaml:10:18 `klinematrix/backend` is set here"
     );
 }
+
+#[test]
+fn transformer_configurations_are_built_and_what_they_cannot_say_is_positioned() {
+    let prod = "\
+resources: [../../base]
+configurations:
+  - kustomizeconfig.yaml
+  - missing.yaml
+";
+    let config = "\
+nameReference:
+  - kind: Service
+    fieldSpecs: [{ kind: Widget, path: spec/service }]
+namePrefix:
+  - { path: spec/alias }
+";
+    let repo = repository(prod, "resources: [../../base]\n");
+    common::write(repo.path(), "overlays/prod/kustomizeconfig.yaml", config);
+    let found = lint(repo.path(), &["--fail-on", "never"]);
+    assert!(
+        found.contains(&"overlays/prod/kustomization.yaml:4:5 kustomize-build-error".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"overlays/prod/kustomizeconfig.yaml:4:1 kustomize-unsupported".to_string()),
+        "{found:?}"
+    );
+    // The configuration itself is read by the build, not linted as a manifest, and
+    // `configurations:` is no longer a key kubelint skips.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("overlays/prod/kustomization.yaml:2:")),
+        "{found:?}"
+    );
+}

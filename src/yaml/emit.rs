@@ -123,7 +123,9 @@ fn inline(tree: &Tree) -> String {
 
 fn scalar_text(tree: &Tree) -> String {
     match &tree.value {
-        Value::Scalar { text, plain: true } if plain_safe(text) || is_null_word(text) => {
+        Value::Scalar { text, plain: true }
+            if (plain_safe(text) && !is_yaml11_boolean_word(text)) || is_null_word(text) =>
+        {
             if text.is_empty() {
                 "null".into()
             } else {
@@ -138,6 +140,15 @@ fn scalar_text(tree: &Tree) -> String {
 
 fn is_null_word(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// `y`, `no`, `On`…: a string to YAML 1.2 readers (kubectl's), a boolean to YAML 1.1 ones,
+/// so kubectl quotes them even where they were written plain.
+fn is_yaml11_boolean_word(text: &str) -> bool {
+    matches!(
+        text.to_ascii_lowercase().as_str(),
+        "y" | "n" | "yes" | "no" | "on" | "off"
+    )
 }
 
 /// Whether a plain scalar reads back as a string of this text in both YAML 1.1 and 1.2.
@@ -285,6 +296,12 @@ mod tests {
             out,
             "a: \"3\"\nb: 3\nc: \"yes\"\nd: \"\"\ne: \"x: y\"\nf: ~\n"
         );
+    }
+
+    #[test]
+    fn plain_words_only_yaml_1_1_reads_as_booleans_are_quoted_as_kubectl_quotes_them() {
+        let out = round_trip("a: Y\nb: on\nc: true\nd: yesterday\n");
+        assert_eq!(out, "a: \"Y\"\nb: \"on\"\nc: true\nd: yesterday\n");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::rules::RuleSet;
 use crate::source::{FileId, Origin};
 use crate::yaml::{Node, Tree};
 
+use super::config::Configurations;
 use super::generate::{self, Entry, Options};
 use super::json_patch;
 use super::kustomization::{Kustomization, file_in, is_remote};
@@ -62,6 +63,9 @@ pub struct Builder<'r> {
     /// The kustomizations being built, outermost first, to find cycles.
     stack: Vec<FileId>,
     vars: Vec<transform::Var>,
+    /// The transformer configurations of each kustomization being built (its own and those
+    /// of what it includes so far), innermost last; the root's when the build is done.
+    configs: Vec<Configurations>,
 }
 
 impl<'r> Builder<'r> {
@@ -72,6 +76,7 @@ impl<'r> Builder<'r> {
             out: Output::default(),
             stack: Vec::new(),
             vars: Vec::new(),
+            configs: Vec::new(),
         }
     }
 
@@ -79,12 +84,16 @@ impl<'r> Builder<'r> {
     /// references to renamed objects, variables.
     pub fn build(mut self, root: FileId) -> Output {
         let mut resources = self.level(root, Vec::new());
+        let config = self.configs.pop().unwrap_or_default();
         transform::hash_generated_names(&mut resources);
-        transform::fix_name_references(&mut resources);
+        transform::fix_name_references(&mut resources, &config.name_references);
         let vars = std::mem::take(&mut self.vars);
-        transform::resolve_vars(&mut resources, &vars, &mut |origin, message| {
-            self.problem(BUILD_ERROR, origin, message)
-        });
+        transform::resolve_vars(
+            &mut resources,
+            &vars,
+            &config.var_references,
+            &mut |origin, message| self.problem(BUILD_ERROR, origin, message),
+        );
         self.out.resources = resources;
         self.out.consumed.sort();
         self.out.consumed.dedup();
@@ -111,6 +120,7 @@ impl<'r> Builder<'r> {
             .unwrap_or(Path::new("."))
             .to_path_buf();
         self.stack.push(id);
+        self.configs.push(Configurations::default());
         for (key, name) in kustomization.unsupported() {
             self.problem(
                 UNSUPPORTED,
@@ -132,11 +142,54 @@ impl<'r> Builder<'r> {
                 resources = self.level(component, resources);
             }
         }
+        self.configurations(&kustomization, &dir);
         self.generators(&kustomization, &dir, &mut resources);
-        self.transformers(&kustomization, &dir, &mut resources);
+        let config = self.configs.last().cloned().unwrap_or_default();
+        self.transformers(&kustomization, &dir, &config, &mut resources);
         self.vars.extend(transform::read_vars(&kustomization));
         self.stack.pop();
+        // What a kustomization's configurations say holds for those that include it.
+        if self.configs.len() > 1
+            && let Some(own) = self.configs.pop()
+            && let Some(outer) = self.configs.last_mut()
+        {
+            outer.extend(own);
+        }
         resources
+    }
+
+    /// Reads the kustomization's `configurations` files into the innermost configuration.
+    fn configurations(&mut self, kustomization: &Kustomization<'_>, dir: &Path) {
+        for item in kustomization.list("configurations") {
+            let Some(path) = self.local_path(dir, item) else {
+                continue;
+            };
+            let Some(file) = self.files.find(&path) else {
+                let shown = item.as_text().unwrap_or_default();
+                self.problem(
+                    BUILD_ERROR,
+                    item.origin(),
+                    format!("`{shown}` does not exist"),
+                );
+                continue;
+            };
+            self.out.consumed.push(file.id);
+            let Some(root) = file.stream.documents.first().and_then(|d| d.root()) else {
+                continue;
+            };
+            let (config, skipped) = Configurations::read(root);
+            for key in skipped {
+                let name = key.as_str().unwrap_or_default();
+                self.problem(
+                    UNSUPPORTED,
+                    key.origin(),
+                    format!("`{name}` in a transformer configuration is not applied by kubelint"),
+                );
+            }
+            if let Some(own) = self.configs.last_mut() {
+                own.extend(config);
+            }
+        }
     }
 
     /// The path an entry names, or `None` (with an info finding) for a remote one.
@@ -442,6 +495,7 @@ impl<'r> Builder<'r> {
         &mut self,
         kustomization: &Kustomization<'_>,
         dir: &Path,
+        config: &Configurations,
         resources: &mut [Resource],
     ) {
         for item in kustomization.list("patchesStrategicMerge") {
@@ -451,7 +505,7 @@ impl<'r> Builder<'r> {
             self.patch_entry(dir, item, resources);
         }
         if let Some(namespace) = kustomization.field("namespace") {
-            transform::namespace(resources, namespace);
+            transform::namespace(resources, namespace, &config.namespace);
         }
         transform::prefix_suffix(
             resources,
@@ -459,26 +513,32 @@ impl<'r> Builder<'r> {
             kustomization.field("nameSuffix"),
         );
         if let Some(labels) = kustomization.field("commonLabels") {
-            transform::labels(resources, labels, true, true);
+            transform::labels(resources, labels, true, true, &config.common_labels);
         }
         for entry in kustomization.list("labels") {
             if let Some(pairs) = entry.get("pairs") {
                 let selectors = entry.text("includeSelectors") == Some("true");
                 let templates = selectors || entry.text("includeTemplates") == Some("true");
-                transform::labels(resources, pairs, selectors, templates);
+                transform::labels(
+                    resources,
+                    pairs,
+                    selectors,
+                    templates,
+                    &config.common_labels,
+                );
             }
         }
         if let Some(annotations) = kustomization.field("commonAnnotations") {
-            transform::annotations(resources, annotations);
+            transform::annotations(resources, annotations, &config.common_annotations);
         }
         for item in kustomization.list("patchesJson6902") {
             self.json6902_entry(dir, item, resources);
         }
         for item in kustomization.list("replicas") {
-            transform::replicas(resources, item);
+            transform::replicas(resources, item, &config.replicas);
         }
         for item in kustomization.list("images") {
-            transform::images(resources, item);
+            transform::images(resources, item, &config.images);
         }
         for item in kustomization.list("replacements") {
             let replacement = match item.get("path") {
@@ -559,7 +619,8 @@ impl<'r> Builder<'r> {
 
     fn strategic_merge_entry(&mut self, dir: &Path, item: Node<'_>, resources: &mut [Resource]) {
         for patch in self.patch_trees(dir, item) {
-            self.apply_strategic_merge(&patch, None, item.origin(), resources);
+            let options = PatchOptions::default();
+            self.apply_strategic_merge(&patch, None, options, item.origin(), resources);
         }
     }
 
@@ -569,6 +630,7 @@ impl<'r> Builder<'r> {
         &mut self,
         patch: &Tree,
         target: Option<&Tree>,
+        options: PatchOptions,
         origin: Origin,
         resources: &mut [Resource],
     ) {
@@ -586,14 +648,17 @@ impl<'r> Builder<'r> {
                 }
                 let builtin = resource.is_builtin_kind();
                 let mut body = patch.clone();
-                // A patch without a target names its object; the name is not a change.
-                if target.is_none() {
-                    body.remove("apiVersion");
+                // A patch names its object (or a stand-in, under a target); kustomize keeps
+                // the object's identity unless the entry's options allow a change.
+                body.remove("apiVersion");
+                if !options.allow_kind_change {
                     body.remove("kind");
-                    if let Some(metadata) = body.get_mut("metadata") {
+                }
+                if let Some(metadata) = body.get_mut("metadata") {
+                    if !options.allow_name_change {
                         metadata.remove("name");
-                        metadata.remove("namespace");
                     }
+                    metadata.remove("namespace");
                 }
                 merge(&mut resource.tree, &body, builtin);
             }
@@ -640,7 +705,14 @@ impl<'r> Builder<'r> {
                 };
                 self.apply_json(&patch, target, item.origin(), resources);
             } else {
-                self.apply_strategic_merge(&patch, target.as_ref(), item.origin(), resources);
+                let options = PatchOptions::of(item);
+                self.apply_strategic_merge(
+                    &patch,
+                    target.as_ref(),
+                    options,
+                    item.origin(),
+                    resources,
+                );
             }
         }
     }
@@ -698,6 +770,24 @@ impl<'r> Builder<'r> {
                 origin,
                 "the patch's target selects no resource".into(),
             );
+        }
+    }
+}
+
+/// A `patches` entry's `options`: whether its strategic merge may rename the object or
+/// change its kind.
+#[derive(Debug, Clone, Copy, Default)]
+struct PatchOptions {
+    allow_name_change: bool,
+    allow_kind_change: bool,
+}
+
+impl PatchOptions {
+    fn of(entry: Node<'_>) -> PatchOptions {
+        let option = |name: &str| entry.get("options").and_then(|o| o.text(name)) == Some("true");
+        PatchOptions {
+            allow_name_change: option("allowNameChange"),
+            allow_kind_change: option("allowKindChange"),
         }
     }
 }

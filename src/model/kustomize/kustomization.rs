@@ -30,6 +30,7 @@ const READ: &[&str] = &[
     "generatorOptions",
     "replacements",
     "vars",
+    "configurations",
 ];
 
 /// Keys that change nothing in the built objects, or only how kustomize validates them.
@@ -103,7 +104,13 @@ impl<'a> Kustomization<'a> {
                 out.push(dir.join(text));
             }
         };
-        for key in ["resources", "bases", "components", "patchesStrategicMerge"] {
+        for key in [
+            "resources",
+            "bases",
+            "components",
+            "patchesStrategicMerge",
+            "configurations",
+        ] {
             for item in self.list(key) {
                 push(&mut out, Some(item));
             }

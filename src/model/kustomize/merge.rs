@@ -5,9 +5,11 @@
 
 use crate::yaml::{Tree, Value};
 
-/// The merge key of a list field of a built-in kind, by the field's name. These are the
-/// `patchMergeKey`s of the Kubernetes API (`x-kubernetes-patch-merge-key`).
-fn merge_key(field: &str) -> Option<&'static str> {
+/// The keys that identify an item of a list field of a built-in kind, by the field's name:
+/// the Kubernetes API's `x-kubernetes-list-map-keys` where it has several (kustomize's kyaml
+/// matches on all of them, a missing one as empty: a patch's port without `protocol` is not
+/// the base's `protocol: TCP` port), else its `x-kubernetes-patch-merge-key`.
+fn merge_keys(field: &str, items: &[Tree]) -> Option<&'static [&'static str]> {
     Some(match field {
         "containers"
         | "initContainers"
@@ -16,23 +18,28 @@ fn merge_key(field: &str) -> Option<&'static str> {
         | "volumes"
         | "imagePullSecrets"
         | "resourceClaims"
-        | "secrets" => "name",
-        "volumeMounts" => "mountPath",
-        "volumeDevices" => "devicePath",
-        "hostAliases" => "ip",
-        "topologySpreadConstraints" => "topologyKey",
-        "conditions" => "type",
+        | "schedulingGates"
+        | "webhooks"
+        | "secrets" => &["name"],
+        "volumeMounts" => &["mountPath"],
+        "volumeDevices" => &["devicePath"],
+        "hostAliases" => &["ip"],
+        "topologySpreadConstraints" => &["topologyKey", "whenUnsatisfiable"],
+        "conditions" => &["type"],
+        // A container's ports, else a Service's.
+        "ports" if items.iter().any(|i| i.get("containerPort").is_some()) => {
+            &["containerPort", "protocol"]
+        }
+        "ports" => &["port", "protocol"],
         _ => return None,
     })
 }
 
-/// `ports` merge by `containerPort` in a container and by `port` elsewhere (a Service).
-fn ports_key(items: &[Tree]) -> &'static str {
-    if items.iter().any(|i| i.get("containerPort").is_some()) {
-        "containerPort"
-    } else {
-        "port"
-    }
+/// An item's values of `keys`; `None` when it lacks the first, which then matches nothing.
+fn item_key<'t>(item: &'t Tree, keys: &[&str]) -> Option<Vec<&'t str>> {
+    let first = item.text(keys[0])?;
+    let rest = keys[1..].iter().map(|k| item.text(k).unwrap_or(""));
+    Some(std::iter::once(first).chain(rest).collect())
 }
 
 /// Merges `patch` into `base`. `builtin` says whether the object is of a Kubernetes kind,
@@ -40,6 +47,35 @@ fn ports_key(items: &[Tree]) -> &'static str {
 pub fn merge(base: &mut Tree, patch: &Tree, builtin: bool) {
     merge_at(base, patch, builtin, None);
     drop_empty_fields(base);
+    dedupe_keyed_lists(base, builtin, None);
+}
+
+/// kustomize rebuilds every list of a patched object that has a merge key, item by key, so
+/// an item whose key an earlier item has is dropped (the first stays where it is): an env
+/// var a JSON patch appended twice is there once after the next strategic merge.
+fn dedupe_keyed_lists(tree: &mut Tree, builtin: bool, field: Option<&str>) {
+    match &mut tree.value {
+        Value::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                dedupe_keyed_lists(value, builtin, key.as_text());
+            }
+        }
+        Value::Seq(items) => {
+            let keys = field.filter(|_| builtin).and_then(|f| merge_keys(f, items));
+            if let Some(keys) = keys
+                && items.iter().all(Tree::is_map)
+            {
+                let mut seen = std::collections::HashSet::new();
+                items.retain(|item| {
+                    item_key(item, keys).is_none_or(|key| seen.insert(key.join("\0")))
+                });
+            }
+            for item in items.iter_mut() {
+                dedupe_keyed_lists(item, builtin, None);
+            }
+        }
+        Value::Scalar { .. } => {}
+    }
 }
 
 /// kustomize rewrites a patched object without its fields that have no value at all
@@ -85,14 +121,12 @@ fn merge_at(base: &mut Tree, patch: &Tree, builtin: bool, field: Option<&str>) {
             }
         }
         (Value::Seq(items), Value::Seq(patch_items)) => {
-            let key = match field {
-                Some("ports") if builtin => Some(ports_key(patch_items)),
-                Some(field) if builtin => merge_key(field),
-                _ => None,
-            };
-            match key {
-                Some(key) if patch_items.iter().all(Tree::is_map) => {
-                    merge_list(items, patch_items, key, builtin)
+            let keys = field
+                .filter(|_| builtin)
+                .and_then(|f| merge_keys(f, patch_items));
+            match keys {
+                Some(keys) if patch_items.iter().all(Tree::is_map) => {
+                    merge_list(items, patch_items, keys, builtin)
                 }
                 _ => base.replace_with(without_directives(patch)),
             }
@@ -109,14 +143,22 @@ fn merge_at(base: &mut Tree, patch: &Tree, builtin: bool, field: Option<&str>) {
     }
 }
 
-/// Merges list items by `key`: a patch item with the key of a base item merges into it (or
+/// Merges list items by `keys`: a patch item with the keys of a base item merges into it (or
 /// deletes it with `$patch: delete`). As kustomize orders them, the patch's items come first,
-/// in the patch's order, then the base's other items in theirs.
-fn merge_list(items: &mut Vec<Tree>, patch_items: &[Tree], key: &str, builtin: bool) {
+/// in the patch's order, then the base's other items in theirs — except in lists with several
+/// keys (ports), which see [`merge_list_by_keys`].
+fn merge_list(items: &mut Vec<Tree>, patch_items: &[Tree], keys: &[&str], builtin: bool) {
+    if keys.len() > 1 {
+        return merge_list_by_keys(items, patch_items, keys, builtin);
+    }
     let mut front = Vec::new();
     for patch_item in patch_items {
-        let wanted = patch_item.text(key);
-        let at = wanted.and_then(|w| items.iter().position(|i| i.text(key) == Some(w)));
+        let wanted = item_key(patch_item, keys);
+        let at = wanted.and_then(|w| {
+            items
+                .iter()
+                .position(|i| item_key(i, keys).as_ref() == Some(&w))
+        });
         match (at, directive(patch_item)) {
             (Some(at), Some("delete")) => {
                 items.remove(at);
@@ -137,6 +179,41 @@ fn merge_list(items: &mut Vec<Tree>, patch_items: &[Tree], key: &str, builtin: b
     }
     front.append(items);
     *items = front;
+}
+
+/// A list keyed by several fields, as kustomize's kyaml merges it: a patch item merges into
+/// the base item its keys match, a key it leaves out matching any value (`containerPort: 80`
+/// merges into the `80/TCP` port), and stays where the base had it; `$patch: delete` needs
+/// every key, missing ones as empty; new items go before the base's, in the patch's order.
+fn merge_list_by_keys(items: &mut Vec<Tree>, patch_items: &[Tree], keys: &[&str], builtin: bool) {
+    let mut new = Vec::new();
+    for patch_item in patch_items {
+        let Some(wanted) = item_key(patch_item, keys) else {
+            new.push(without_directives(patch_item));
+            continue;
+        };
+        if directive(patch_item) == Some("delete") {
+            items.retain(|i| item_key(i, keys).as_ref() != Some(&wanted));
+            continue;
+        }
+        let matches = |item: &Tree| {
+            item_key(item, keys).is_some_and(|have| {
+                have.iter()
+                    .zip(keys)
+                    .zip(&wanted)
+                    .all(|((have, key), want)| have == want || patch_item.get(key).is_none())
+            })
+        };
+        match items.iter().position(matches) {
+            Some(at) if directive(patch_item) == Some("replace") => {
+                items[at].replace_with(without_directives(patch_item));
+            }
+            Some(at) => merge_at(&mut items[at], patch_item, builtin, None),
+            None => new.push(without_directives(patch_item)),
+        }
+    }
+    new.append(items);
+    *items = new;
 }
 
 /// A patch's value as it lands in the object: directives removed, nulls in new maps dropped.
@@ -216,6 +293,54 @@ mod tests {
         merge(&mut base, &patch, false);
         assert_eq!(base.path(&["spec", "args"]).unwrap().items().len(), 1);
         assert_eq!(base.path(&["spec", "containers"]).unwrap().items().len(), 1);
+    }
+
+    #[test]
+    fn a_strategic_merge_keeps_the_first_of_list_items_with_the_same_key() {
+        let mut base = tree(
+            "spec:\n  containers:\n    - name: a\n      env: [{name: X, value: '1'}, {name: Y}, {name: X, value: '2'}]\n",
+            1,
+        );
+        let patch = tree("spec:\n  containers:\n    - name: a\n      image: b\n", 2);
+        merge(&mut base, &patch, true);
+        let container = &base.path(&["spec", "containers"]).unwrap().items()[0];
+        let env: Vec<_> = container
+            .get("env")
+            .unwrap()
+            .items()
+            .iter()
+            .map(|e| e.text("value"))
+            .collect();
+        assert_eq!(env, [Some("1"), None]);
+    }
+
+    #[test]
+    fn ports_merge_in_place_by_port_and_protocol_and_new_ones_come_first() {
+        let mut base = tree(
+            "ports: [{containerPort: 1, protocol: TCP}, {containerPort: 2, protocol: TCP}]\n",
+            1,
+        );
+        let patch = tree(
+            "ports: [{containerPort: 4}, {containerPort: 2, name: two}, {containerPort: 1, protocol: TCP, $patch: delete}]\n",
+            2,
+        );
+        merge(&mut base, &patch, true);
+        let ports: Vec<_> = base
+            .get("ports")
+            .unwrap()
+            .items()
+            .iter()
+            .map(|p| (p.text("containerPort"), p.text("name")))
+            .collect();
+        assert_eq!(ports, [(Some("4"), None), (Some("2"), Some("two"))]);
+    }
+
+    #[test]
+    fn a_port_deleted_without_its_protocol_stays_as_kustomize_leaves_it() {
+        let mut base = tree("ports: [{containerPort: 2, protocol: TCP}]\n", 1);
+        let patch = tree("ports: [{containerPort: 2, $patch: delete}]\n", 2);
+        merge(&mut base, &patch, true);
+        assert_eq!(base.get("ports").unwrap().items().len(), 1);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! built field pointing at the line that set it.
 
 mod build;
+mod config;
 mod generate;
 mod json_patch;
 mod kustomization;

@@ -6,6 +6,7 @@
 use crate::source::Origin;
 use crate::yaml::{Node, Piece, Tree, Value};
 
+use super::config::{FieldSpec, NameReference};
 use super::generate::hash_suffix;
 use super::kustomization::Kustomization;
 use super::resource::Resource;
@@ -174,11 +175,22 @@ fn string_pairs(node: Node<'_>) -> Vec<(Tree, Tree)> {
         .collect()
 }
 
-pub fn namespace(resources: &mut [Resource], node: Node<'_>) {
+/// `extra` are the `namespace` field specs of the build's configurations: fields of other
+/// kinds that hold a namespace (a webhook's Service), set as well.
+pub fn namespace(resources: &mut [Resource], node: Node<'_>, extra: &[FieldSpec]) {
     let Some(namespace) = node.as_text() else {
         return;
     };
     let value = Tree::string(namespace, node.origin());
+    for resource in resources.iter_mut() {
+        let specs: Vec<&FieldSpec> = extra.iter().filter(|s| s.applies(resource)).collect();
+        for spec in specs {
+            let empty = || value.clone();
+            spec.visit(&mut resource.tree, value.origin, &empty, &mut |field| {
+                field.replace_with(value.clone())
+            });
+        }
+    }
     // Binding subjects that name a ServiceAccount of the build follow it to the namespace.
     let accounts: Vec<(String, Option<String>)> = resources
         .iter()
@@ -186,6 +198,16 @@ pub fn namespace(resources: &mut [Resource], node: Node<'_>) {
         .map(|r| (r.name().to_string(), r.namespace().map(str::to_string)))
         .collect();
     for resource in resources.iter_mut() {
+        // kustomize's namespace field specs include `metadata/name` of a Namespace: the
+        // build's Namespace object becomes the namespace it moves everything into.
+        if resource.kind() == "Namespace" {
+            let origin = node.origin();
+            resource
+                .tree
+                .map_entry("metadata", origin)
+                .set("name", value.clone(), origin);
+            continue;
+        }
         if resource.is_cluster_scoped() {
             if matches!(resource.kind(), "ClusterRoleBinding") {
                 binding_subjects(resource, &value, &accounts);
@@ -354,7 +376,15 @@ fn old_pieces(tree: &Tree, text: &str) -> Vec<Piece> {
     }
 }
 
-pub fn labels(resources: &mut [Resource], node: Node<'_>, selectors: bool, templates: bool) {
+/// `extra` are the `commonLabels` field specs of the build's configurations, which go with
+/// the selectors.
+pub fn labels(
+    resources: &mut [Resource],
+    node: Node<'_>,
+    selectors: bool,
+    templates: bool,
+    extra: &[FieldSpec],
+) {
     let pairs = string_pairs(node);
     if pairs.is_empty() {
         return;
@@ -390,10 +420,35 @@ pub fn labels(resources: &mut [Resource], node: Node<'_>, selectors: bool, templ
                 set_pairs(target, &pairs);
             }
         }
+        if selectors {
+            set_pairs_at(resource, extra, origin, &pairs);
+        }
     }
 }
 
-pub fn annotations(resources: &mut [Resource], node: Node<'_>) {
+/// Sets `pairs` in the maps that configured field specs name in `resource`.
+fn set_pairs_at(
+    resource: &mut Resource,
+    specs: &[FieldSpec],
+    origin: Origin,
+    pairs: &[(Tree, Tree)],
+) {
+    let specs: Vec<&FieldSpec> = specs.iter().filter(|s| s.applies(resource)).collect();
+    for spec in specs {
+        let empty = || Tree::map(Vec::new(), origin);
+        spec.visit(&mut resource.tree, origin, &empty, &mut |map| {
+            if map.is_null() {
+                *map = Tree::map(Vec::new(), origin);
+            }
+            if map.is_map() {
+                set_pairs(map, pairs);
+            }
+        });
+    }
+}
+
+/// `extra` are the `commonAnnotations` field specs of the build's configurations.
+pub fn annotations(resources: &mut [Resource], node: Node<'_>, extra: &[FieldSpec]) {
     let pairs = string_pairs(node);
     if pairs.is_empty() {
         return;
@@ -414,6 +469,7 @@ pub fn annotations(resources: &mut [Resource], node: Node<'_>) {
                 set_pairs(target, &pairs);
             }
         }
+        set_pairs_at(resource, extra, origin, &pairs);
     }
 }
 
@@ -424,20 +480,30 @@ const SCALABLE: &[&str] = &[
     "StatefulSet",
 ];
 
-pub fn replicas(resources: &mut [Resource], item: Node<'_>) {
+/// `extra` are the `replicas` field specs of the build's configurations (custom kinds).
+pub fn replicas(resources: &mut [Resource], item: Node<'_>, extra: &[FieldSpec]) {
     let (Some(name), Some(count)) = (item.text("name"), item.get("count")) else {
         return;
     };
     let Some(value) = count.as_text() else { return };
     for resource in resources.iter_mut() {
         let matches = resource.name() == name || resource.original_name == name;
+        let origin = count.origin();
+        let replicas = || Tree::scalar(value, true, origin);
         if matches && SCALABLE.contains(&resource.kind()) {
-            let origin = count.origin();
-            resource.tree.map_entry("spec", origin).set(
-                "replicas",
-                Tree::scalar(value, true, origin),
-                origin,
-            );
+            resource
+                .tree
+                .map_entry("spec", origin)
+                .set("replicas", replicas(), origin);
+        }
+        if !matches {
+            continue;
+        }
+        let specs: Vec<&FieldSpec> = extra.iter().filter(|s| s.applies(resource)).collect();
+        for spec in specs {
+            spec.visit(&mut resource.tree, origin, &replicas, &mut |node| {
+                node.replace_with(replicas())
+            });
         }
     }
 }
@@ -470,7 +536,9 @@ fn image_matches(image: &str, name: &str) -> bool {
         .is_ok_and(|pattern| pattern.is_match(image))
 }
 
-pub fn images(resources: &mut [Resource], item: Node<'_>) {
+/// `extra` are the `images` field specs of the build's configurations: image fields of
+/// custom kinds outside `containers` lists.
+pub fn images(resources: &mut [Resource], item: Node<'_>, extra: &[FieldSpec]) {
     let Some(name) = item.text("name") else {
         return;
     };
@@ -525,6 +593,18 @@ pub fn images(resources: &mut [Resource], item: Node<'_>) {
                 update(image);
             }
         });
+        // Container images are found wherever they are already; the specs add the others.
+        let specs: Vec<&FieldSpec> = extra
+            .iter()
+            .filter(|s| s.applies(resource) && !s.ends_in_container_image())
+            .collect();
+        for spec in specs {
+            let origin = item.origin();
+            let empty = || Tree::string("", origin);
+            spec.visit(&mut resource.tree, origin, &empty, &mut |image| {
+                update(image)
+            });
+        }
     }
 }
 
@@ -649,7 +729,9 @@ struct Rename {
 
 /// Points references at renamed objects (a prefix, suffix or hash changed their names), for
 /// the references kustomize's `nameReference` configuration follows.
-pub fn fix_name_references(resources: &mut [Resource]) {
+/// `extra` are the `nameReference` entries of the build's configurations: fields of any kind
+/// that name an object of another.
+pub fn fix_name_references(resources: &mut [Resource], extra: &[NameReference]) {
     let renames: Vec<Rename> = resources
         .iter()
         .filter(|r| r.name() != r.original_name)
@@ -680,13 +762,22 @@ pub fn fix_name_references(resources: &mut [Resource]) {
                 .or(candidates.first())
                 .map(|r| r.to.clone())
         };
-        references(&kind, &mut resource.tree, &mut |target, node| {
+        let mut follow = |target: &str, node: &mut Tree| {
             if let Some(name) = node.as_text()
                 && let Some(to) = lookup(target, name)
             {
                 *node = to;
             }
-        });
+        };
+        let configured: Vec<(&str, &FieldSpec)> = extra
+            .iter()
+            .flat_map(|r| r.specs.iter().map(move |spec| (r.kind.as_str(), spec)))
+            .filter(|(_, spec)| spec.applies(resource))
+            .collect();
+        references(&kind, &mut resource.tree, &mut follow);
+        for (target, spec) in configured {
+            spec.visit_existing(&mut resource.tree, &mut |node| follow(target, node));
+        }
     }
 }
 
@@ -895,9 +986,10 @@ pub fn read_vars(kustomization: &Kustomization<'_>) -> Vec<Var> {
                 name: var.text("name")?.to_string(),
                 kind: objref.text("kind")?.to_string(),
                 object: objref.text("name")?.to_string(),
+                // kustomize reads these keys as Go's JSON does, whatever their case.
                 field: var
                     .get("fieldref")
-                    .and_then(|f| f.text("fieldpath"))
+                    .and_then(|f| f.text("fieldPath").or_else(|| f.text("fieldpath")))
                     .unwrap_or("metadata.name")
                     .to_string(),
                 origin: var.origin(),
@@ -908,9 +1000,12 @@ pub fn read_vars(kustomization: &Kustomization<'_>) -> Vec<Var> {
 
 /// Replaces `$(VAR)` in containers' `command`, `args` and `env` values with the field each
 /// variable names.
+/// `extra` are the `varReference` field specs of the build's configurations: more fields,
+/// beyond containers' command, args and env, where `$(VAR)` is replaced.
 pub fn resolve_vars(
     resources: &mut [Resource],
     vars: &[Var],
+    extra: &[FieldSpec],
     problem: &mut dyn FnMut(Origin, String),
 ) {
     if vars.is_empty() {
@@ -933,38 +1028,71 @@ pub fn resolve_vars(
             ),
         }
     }
-    let substitute = |node: &mut Tree| {
-        let Some(text) = node.as_text() else { return };
-        if !text.contains("$(") {
-            return;
-        }
-        let mut out = text.to_string();
-        let mut origin = node.origin;
-        for (pattern, value) in &values {
-            if out.contains(pattern.as_str()) {
-                out = out.replace(pattern.as_str(), value.as_text().unwrap_or_default());
-                origin = value.origin;
-            }
-        }
-        if out != text {
-            *node = Tree::string(out, origin);
-        }
-    };
+    let substitute = |node: &mut Tree| substitute_vars(node, &values);
+    let specs: Vec<FieldSpec> = super::config::default_var_references()
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect();
     for resource in resources.iter_mut() {
+        let specs: Vec<&FieldSpec> = specs.iter().filter(|s| s.applies(resource)).collect();
+        for spec in specs {
+            spec.visit_existing(&mut resource.tree, &mut |node| substitute(node));
+        }
         visit_containers(&mut resource.tree, &mut |container| {
             for key in ["command", "args"] {
                 if let Some(Value::Seq(items)) = container.get_mut(key).map(|c| &mut c.value) {
                     items.iter_mut().for_each(substitute);
                 }
             }
-            if let Some(Value::Seq(env)) = container.get_mut("env").map(|e| &mut e.value) {
-                for var in env {
-                    if let Some(value) = var.get_mut("value") {
-                        substitute(value);
+            for (list, field) in [("env", "value"), ("volumeMounts", "mountPath")] {
+                if let Some(Value::Seq(items)) = container.get_mut(list).map(|e| &mut e.value) {
+                    for item in items {
+                        if let Some(value) = item.get_mut(field) {
+                            substitute(value);
+                        }
                     }
                 }
             }
         });
+    }
+}
+
+/// Replaces `$(VAR)`s in a scalar, or in every scalar of a map or list (labels, annotations).
+/// A value that is one variable and nothing else becomes that variable's value, type and all.
+fn substitute_vars(node: &mut Tree, values: &[(String, Tree)]) {
+    match &mut node.value {
+        Value::Map(entries) => {
+            for (_, value) in entries.iter_mut() {
+                substitute_vars(value, values);
+            }
+            return;
+        }
+        Value::Seq(items) => {
+            for item in items.iter_mut() {
+                substitute_vars(item, values);
+            }
+            return;
+        }
+        Value::Scalar { .. } => {}
+    }
+    let Some(text) = node.as_text() else { return };
+    if !text.contains("$(") {
+        return;
+    }
+    if let Some((_, value)) = values.iter().find(|(pattern, _)| pattern == text) {
+        *node = value.clone();
+        return;
+    }
+    let mut out = text.to_string();
+    let mut origin = node.origin;
+    for (pattern, value) in values {
+        if out.contains(pattern.as_str()) {
+            out = out.replace(pattern.as_str(), value.as_text().unwrap_or_default());
+            origin = value.origin;
+        }
+    }
+    if out != text {
+        *node = Tree::string(out, origin);
     }
 }
 
