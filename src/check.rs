@@ -128,16 +128,13 @@ pub struct BuiltDir {
     pub sources: Sources,
 }
 
-/// The environments a file deploys to through the overlays that build it, each with the
-/// kustomization that brings it there, for `kubelint env`.
+/// For each of `paths`, the environments that the kustomize builds including it deploy it to,
+/// with the kustomization that brings it in. The repository is read and built once for all.
 pub fn deployments(
-    path: &Path,
+    paths: &[&Path],
     config: &Config,
     rules: &RuleSet,
-) -> Vec<(Arc<crate::config::Env>, String)> {
-    let Ok(target) = std::fs::canonicalize(path) else {
-        return Vec::new();
-    };
+) -> Vec<Vec<(Arc<crate::config::Env>, String)>> {
     let discovered = discover::discover(std::slice::from_ref(&config.root), config);
     let mut files: Vec<ParsedFile> = discovered
         .inputs
@@ -146,31 +143,34 @@ pub fn deployments(
         .map(|(index, input)| read_and_parse(FileId(index as u32), input, config, rules).0)
         .collect();
     load_build_inputs(&mut files, config, rules);
-    let Some(id) = files
+    let by_path: std::collections::HashMap<PathBuf, FileId> = files
         .iter()
-        .find(|f| {
-            f.path
-                .as_deref()
-                .and_then(|p| std::fs::canonicalize(p).ok())
-                == Some(target.clone())
-        })
-        .map(|f| f.id)
-    else {
-        return Vec::new();
-    };
+        .filter_map(|f| Some((std::fs::canonicalize(f.path.as_deref()?).ok()?, f.id)))
+        .collect();
     let builds = kustomize::build_all(&files, config, rules);
-    let mut out = Vec::new();
-    for built in builds.built.iter().filter(|b| b.reads.contains(&id)) {
-        for env in &built.envs {
-            out.push((
-                Arc::clone(env),
-                files[built.file.0 as usize].source.path.clone(),
-            ));
-        }
-    }
-    out.sort_by(|a, b| (&a.0.name, &a.1).cmp(&(&b.0.name, &b.1)));
-    out.dedup_by(|a, b| a.0.name == b.0.name && a.1 == b.1);
-    out
+    paths
+        .iter()
+        .map(|path| {
+            let Some(&id) = std::fs::canonicalize(path)
+                .ok()
+                .and_then(|target| by_path.get(&target))
+            else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for built in builds.built.iter().filter(|b| b.reads.contains(&id)) {
+                for env in &built.envs {
+                    out.push((
+                        Arc::clone(env),
+                        files[built.file.0 as usize].source.path.clone(),
+                    ));
+                }
+            }
+            out.sort_by(|a, b| (&a.0.name, &a.1).cmp(&(&b.0.name, &b.1)));
+            out.dedup_by(|a, b| a.0.name == b.0.name && a.1 == b.1);
+            out
+        })
+        .collect()
 }
 
 /// Builds the kustomization in `dir`, reading only the files it names.

@@ -323,10 +323,21 @@ fn env_command(
         Some(source) => writeln!(out, "config: {}", crate::config::display_path(source))?,
         None => writeln!(out, "config: none (no .kubelint.yaml found)")?,
     }
+    let files: Vec<&Path> = paths
+        .iter()
+        .map(PathBuf::as_path)
+        .filter(|p| p.is_file())
+        .collect();
+    let mut deployments = if files.is_empty() {
+        Vec::new()
+    } else {
+        check::deployments(&files, &config, &rules)
+    }
+    .into_iter();
     for path in paths {
         let direct = config.environments_for(&config.relative(path));
         let built = if path.is_file() {
-            check::deployments(path, &config, &rules)
+            deployments.next().unwrap_or_default()
         } else {
             Vec::new()
         };

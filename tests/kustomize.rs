@@ -368,3 +368,24 @@ namePrefix:
         "{found:?}"
     );
 }
+
+#[test]
+fn env_answers_for_several_files_from_one_read_of_the_repository() {
+    let repo = repository(PROD_REWRITES_TO_ACR, "resources: [../../base]\n");
+    let output = kubelint()
+        .current_dir(repo.path())
+        .args(["env", "base/deployment.yaml", "base/kustomization.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(" via ")).collect();
+    assert_eq!(
+        lines,
+        [
+            "base/deployment.yaml: prod (ack, cn-shanghai) via overlays/prod/kustomization.yaml",
+            "base/deployment.yaml: test (aks, koreacentral) via overlays/test/kustomization.yaml",
+            "base/kustomization.yaml: prod (ack, cn-shanghai) via overlays/prod/kustomization.yaml",
+            "base/kustomization.yaml: test (aks, koreacentral) via overlays/test/kustomization.yaml",
+        ]
+    );
+}
