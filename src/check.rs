@@ -359,7 +359,7 @@ fn finish(
     for build in built.iter().filter(|b| files[b.file.0 as usize].reported) {
         linted_files.extend(build.reads.iter().copied());
     }
-    let releases = helm::build_all(&files, config, rules);
+    let releases = helm::build_all(&mut files, config, rules);
     findings.extend(
         releases
             .findings

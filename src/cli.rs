@@ -43,6 +43,10 @@ pub enum Command {
         /// applies.
         #[arg(long)]
         stdin_filename: Option<PathBuf>,
+        /// Also render each chart in the repository with `helm template`, per release and
+        /// environment, and lint what it renders (helm from `KUBELINT_HELM`, else PATH).
+        #[arg(long)]
+        helm_render: bool,
     },
     /// Show which environments each path deploys to, per the config.
     Env {
@@ -104,12 +108,16 @@ pub fn run(cli: Cli) -> i32 {
             fail_on,
             config,
             stdin_filename,
+            helm_render,
         } => check_command(
             &paths,
-            format,
-            fail_on,
-            config.as_deref(),
-            stdin_filename.as_deref(),
+            CheckOptions {
+                format,
+                fail_on,
+                config: config.as_deref(),
+                stdin_filename: stdin_filename.as_deref(),
+                helm_render,
+            },
             &mut stdout,
         ),
         Command::Env { paths, config } => env_command(&paths, config.as_deref(), &mut stdout),
@@ -219,14 +227,27 @@ fn build_command(
     Ok(i32::from(failed))
 }
 
-fn check_command(
-    paths: &[PathBuf],
+/// How `kubelint check` runs, from its flags.
+struct CheckOptions<'a> {
     format: Format,
     fail_on: FailOn,
-    config: Option<&Path>,
-    stdin_filename: Option<&Path>,
+    config: Option<&'a Path>,
+    stdin_filename: Option<&'a Path>,
+    helm_render: bool,
+}
+
+fn check_command(
+    paths: &[PathBuf],
+    options: CheckOptions<'_>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
+    let CheckOptions {
+        format,
+        fail_on,
+        config,
+        stdin_filename,
+        helm_render,
+    } = options;
     let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_filename.is_some() && !reads_stdin {
         return Err(CliError::Usage(
@@ -247,7 +268,11 @@ fn check_command(
         Some(name) if reads_stdin => vec![name.to_path_buf()],
         _ => paths.to_vec(),
     };
-    let config = load_config(config, &searched_from)?;
+    let mut config = load_config(config, &searched_from)?;
+    if helm_render || config.file.helm.render {
+        // Asked for rendering, a run without helm is a usage error, never a silent skip.
+        config.helm_binary = Some(crate::model::helm::locate_helm().map_err(CliError::Usage)?);
+    }
     let rules = RuleSet::load(&config)?;
     let outcome: Outcome = if reads_stdin {
         if paths.len() > 1 {
