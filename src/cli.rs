@@ -56,9 +56,10 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Print what a kustomization builds, the objects `kubectl kustomize DIR` prints.
+    /// Print what a kustomization builds, the objects `kubectl kustomize DIR` prints; for a
+    /// chart folder, what `helm template` renders for each of its releases.
     Build {
-        /// The folder holding the kustomization.
+        /// The folder holding the kustomization (or the chart's Chart.yaml).
         dir: PathBuf,
         /// Follow each value with `# file:line:column` of the line that set it.
         #[arg(long)]
@@ -204,6 +205,9 @@ fn build_command(
 ) -> Result<i32, CliError> {
     let config = load_config(config, &[dir.to_path_buf()])?;
     let rules = RuleSet::load(&config)?;
+    if dir.join("Chart.yaml").is_file() {
+        return render_command(dir, origins, &config, &rules, out);
+    }
     let built = check::build_dir(dir, &config, &rules).map_err(CliError::Usage)?;
     let options = crate::yaml::Emit {
         origins: origins.then_some(&built.sources),
@@ -214,9 +218,38 @@ fn build_command(
         }
         write!(out, "{}", crate::yaml::emit(object, options))?;
     }
+    Ok(print_problems(&built.findings, &built.sources))
+}
+
+/// `kubelint build CHART`: each release of the chart as helm renders it and kubelint reads
+/// it, headed by the `helm template` command it stands for.
+fn render_command(
+    dir: &Path,
+    origins: bool,
+    config: &Config,
+    rules: &RuleSet,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let helm = crate::model::helm::locate_helm().map_err(CliError::Usage)?;
+    let rendered = check::render_dir(dir, config, rules, &helm);
+    let options = crate::yaml::Emit {
+        origins: origins.then_some(&rendered.sources),
+    };
+    for (command, objects) in &rendered.releases {
+        writeln!(out, "# {command}")?;
+        for object in objects {
+            writeln!(out, "---")?;
+            write!(out, "{}", crate::yaml::emit(object, options))?;
+        }
+    }
+    Ok(print_problems(&rendered.findings, &rendered.sources))
+}
+
+/// Problems go to standard error as `path:line:column`; an error among them is exit 1.
+fn print_problems(findings: &[crate::finding::Finding], sources: &crate::source::Sources) -> i32 {
     let mut failed = false;
-    for finding in &built.findings {
-        let file = &built.sources[finding.origin.file];
+    for finding in findings {
+        let file = &sources[finding.origin.file];
         let at = file.position(finding.span().start);
         eprintln!(
             "{}:{}:{}: {}: {}",
@@ -224,7 +257,7 @@ fn build_command(
         );
         failed |= finding.severity == crate::finding::Severity::Error;
     }
-    Ok(i32::from(failed))
+    i32::from(failed)
 }
 
 /// How `kubelint check` runs, from its flags.

@@ -58,8 +58,7 @@ fn helm_files<'a>(
 pub fn build_all(files: &mut Vec<ParsedFile>, config: &Config, rules: &RuleSet) -> Builds {
     let mut read = read_statically(files, config, rules);
     if let Some(helm) = &config.helm_binary {
-        let rendered =
-            render::render_all(files, &read.releases, &read.effective, config, rules, helm);
+        let rendered = render::render_all(files, &read.jobs(), config, rules, helm);
         for (slot, objects) in read.built.iter_mut().zip(rendered.built) {
             if objects.is_some() {
                 *slot = objects;
@@ -73,12 +72,52 @@ pub fn build_all(files: &mut Vec<ParsedFile>, config: &Config, rules: &RuleSet) 
     }
 }
 
+/// The releases of the charts among `files` as helm renders them, for `kubelint build`: each
+/// with the `helm template` command line it stands for, and the problems found on the way.
+pub fn render_charts(
+    files: &mut Vec<ParsedFile>,
+    config: &Config,
+    rules: &RuleSet,
+    helm: &std::path::Path,
+) -> (Vec<(String, Built)>, Vec<Finding>) {
+    let read = read_statically(files, config, rules);
+    let rendered = render::render_all(files, &read.jobs(), config, rules, helm);
+    let releases = rendered
+        .commands
+        .into_iter()
+        .zip(rendered.built)
+        .filter_map(|(command, built)| Some((command?, built?)))
+        .collect();
+    let mut findings = read.findings;
+    findings.extend(rendered.findings);
+    (releases, findings)
+}
+
 /// The releases of a run read without helm, each release's results at its index.
 struct Static {
     releases: Vec<Release>,
     built: Vec<Option<Built>>,
     effective: Vec<Option<Tree>>,
+    /// Whether the release's values break the chart's values.schema.json: helm refuses to
+    /// render them, and `helm-values-schema` already says where, so it is not rendered.
+    invalid: Vec<bool>,
     findings: Vec<Finding>,
+}
+
+impl Static {
+    /// What rendering needs of each release, at the release's index.
+    fn jobs(&self) -> Vec<render::Wanted<'_>> {
+        self.releases
+            .iter()
+            .zip(&self.effective)
+            .zip(&self.invalid)
+            .map(|((release, effective), invalid)| render::Wanted {
+                release,
+                effective: effective.as_ref(),
+                render: !invalid,
+            })
+            .collect()
+    }
 }
 
 fn read_statically(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> Static {
@@ -115,8 +154,10 @@ fn read_statically(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> St
         .collect();
     let mut built = Vec::new();
     let mut effective = Vec::new();
+    let mut invalid = Vec::new();
     for (objects, schema_findings, values) in read {
         built.push(objects);
+        invalid.push(!schema_findings.is_empty());
         findings.extend(schema_findings);
         effective.push(values);
     }
@@ -124,6 +165,7 @@ fn read_statically(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> St
         releases,
         built,
         effective,
+        invalid,
         findings,
     }
 }

@@ -28,6 +28,8 @@ pub struct Leaf {
 #[derive(Debug)]
 pub struct Marked {
     pub leaves: Vec<Leaf>,
+    /// The effective values as they are, and with each string leaf marked.
+    pub effective: Tree,
     pub values: Tree,
     /// Each leaf text that exactly one leaf holds, for matching by value when the marked
     /// render fails or renders something else.
@@ -37,7 +39,7 @@ pub struct Marked {
 impl Marked {
     pub fn new(values: &Tree) -> Marked {
         let mut leaves = Vec::new();
-        let values = mark(values, None, &mut leaves, 0);
+        let marked = mark(values, None, &mut leaves, 0);
         let mut by_text: HashMap<String, Option<usize>> = HashMap::new();
         for (index, leaf) in leaves.iter().enumerate() {
             by_text
@@ -47,7 +49,8 @@ impl Marked {
         }
         Marked {
             leaves,
-            values,
+            effective: values.clone(),
+            values: marked,
             by_text,
         }
     }

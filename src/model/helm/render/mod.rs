@@ -38,7 +38,18 @@ const SCRATCH: FileId = FileId(u32::MAX);
 /// rendered; and the findings made on the way.
 pub struct Rendered {
     pub built: Vec<Option<Built>>,
+    /// The `helm template` command line of each release that rendered.
+    pub commands: Vec<Option<String>>,
     pub findings: Vec<Finding>,
+}
+
+/// A release, as the static reading left it for rendering.
+pub struct Wanted<'a> {
+    pub release: &'a Release,
+    /// Its layered values, which the markers are made from.
+    pub effective: Option<&'a Tree>,
+    /// False when helm would refuse the values (they break values.schema.json).
+    pub render: bool,
 }
 
 /// One release to render.
@@ -52,16 +63,16 @@ struct Job<'a> {
 
 /// What helm printed for one job: the render, and the render with markers when it worked.
 struct Output {
+    command: String,
     rendered: Result<String, String>,
     marked: Option<(Marked, String)>,
 }
 
-/// Renders every release whose chart is in the repository; `effective` holds each release's
-/// layered values. The templates that findings point into are added to `files`.
+/// Renders every wanted release whose chart is in the repository. The templates that
+/// findings point into are added to `files`.
 pub fn render_all(
     files: &mut Vec<ParsedFile>,
-    releases: &[Release],
-    effective: &[Option<Tree>],
+    wanted: &[Wanted<'_>],
     config: &Config,
     rules: &RuleSet,
     helm: &Path,
@@ -70,10 +81,12 @@ pub fn render_all(
         .iter()
         .filter_map(|f| Some((config.relative(f.path.as_deref()?), f.id)))
         .collect();
-    let jobs: Vec<Job<'_>> = releases
+    let jobs: Vec<Job<'_>> = wanted
         .iter()
         .enumerate()
-        .filter_map(|(index, release)| {
+        .filter(|(_, w)| w.render)
+        .filter_map(|(index, w)| {
+            let release = w.release;
             let dir = release.chart_dir.as_deref()?;
             Some(Job {
                 index,
@@ -84,7 +97,7 @@ pub fn render_all(
                     .iter()
                     .filter_map(|v| by_path.get(v).copied())
                     .collect(),
-                effective: effective.get(index).and_then(Option::as_ref),
+                effective: w.effective,
             })
         })
         .collect();
@@ -102,7 +115,13 @@ pub fn render_all(
         })
         .collect();
     let templates = load_templates(files, &jobs, &outputs);
-    let mut built: Vec<Option<Built>> = releases.iter().map(|_| None).collect();
+    let mut built: Vec<Option<Built>> = wanted.iter().map(|_| None).collect();
+    let mut commands: Vec<Option<String>> = wanted.iter().map(|_| None).collect();
+    for (at, output, _) in &outputs {
+        if let Some(output) = output.as_ref().filter(|o| o.rendered.is_ok()) {
+            commands[jobs[*at].index] = Some(output.command.clone());
+        }
+    }
     let read: Vec<(usize, Result<Built, Finding>)> = outputs
         .par_iter()
         .filter_map(|(at, output, _)| {
@@ -130,7 +149,11 @@ pub fn render_all(
             Err(finding) => findings.push(finding),
         }
     }
-    Rendered { built, findings }
+    Rendered {
+        built,
+        commands,
+        findings,
+    }
 }
 
 /// `helm template`, then again with every string leaf set to a marker.
@@ -148,6 +171,7 @@ fn render(job: &Job<'_>, config: &Config, helm: &Path) -> Output {
     for values in &release.values {
         args.extend(["--values".into(), config.root.join(values).into_os_string()]);
     }
+    let command = shown_command(release, chart_dir);
     let rendered = run::helm(helm, &args, "");
     let marked = match (&rendered, job.effective) {
         (Ok(_), Some(values)) => {
@@ -165,7 +189,27 @@ fn render(job: &Job<'_>, config: &Config, helm: &Path) -> Output {
         }
         _ => None,
     };
-    Output { rendered, marked }
+    Output {
+        command,
+        rendered,
+        marked,
+    }
+}
+
+/// The command line as a user would type it in the config's folder.
+fn shown_command(release: &Release, chart_dir: &str) -> String {
+    let mut shown = format!(
+        "helm template {} {}",
+        release.name,
+        if chart_dir.is_empty() { "." } else { chart_dir }
+    );
+    if let Some(namespace) = namespace(release) {
+        shown.push_str(&format!(" --namespace {namespace}"));
+    }
+    for values in &release.values {
+        shown.push_str(&format!(" --values {values}"));
+    }
+    shown
 }
 
 /// The namespace a release installs into: its own, else its environment's.

@@ -105,26 +105,53 @@ impl<'a> Mapper<'a> {
     /// `text` is the rendered document (its bytes are what the parsed tree's origins count).
     pub fn new(text: &str, template: &'a Template<'a>, marked: Option<&'a Marked>) -> Self {
         let rendered = SourceFile::new("", text);
-        let mut cursor = 0;
-        let lines = (0..rendered.line_count())
+        // First the lines the template writes as they are, in order (a `range` may go back).
+        let texts: Vec<Option<(usize, &str)>> = (0..rendered.line_count())
             .map(|line| {
                 let range = rendered.line_range(line);
                 let full = &rendered.text[range.clone()];
                 let text = full.trim();
-                if text.is_empty() || text.starts_with('#') {
-                    return None;
-                }
-                let rendered_start = range.start + (full.len() - full.trim_start().len());
-                let pick = |lines: &Vec<usize>| {
-                    let at = lines.partition_point(|&l| l < cursor);
-                    lines.get(at).or_else(|| lines.first()).copied()
-                };
-                let (found, key_len) = match template.by_text.get(text).and_then(pick) {
-                    Some(line) => (line, None),
-                    None => {
-                        let key = key_prefix(text)?;
-                        (template.by_key.get(key).and_then(pick)?, Some(key.len()))
-                    }
+                let start = range.start + (full.len() - full.trim_start().len());
+                (!text.is_empty() && !text.starts_with('#')).then_some((start, text))
+            })
+            .collect();
+        let exact_lines = |at: usize| texts[at].and_then(|(_, t)| template.by_text.get(t));
+        let first_from = |lines: &Vec<usize>, from: usize| {
+            lines.get(lines.partition_point(|&l| l < from)).copied()
+        };
+        // The next rendered line the template writes as it is: a line found by its key must
+        // not lie past it (a line an `include` wrote would borrow a later line's key).
+        let mut next_exact = vec![None; texts.len()];
+        let mut next = None;
+        for at in (0..texts.len()).rev() {
+            next_exact[at] = next;
+            if exact_lines(at).is_some() {
+                next = Some(at);
+            }
+        }
+        let mut cursor = 0;
+        let lines = texts
+            .iter()
+            .enumerate()
+            .map(|(at, line)| {
+                let (rendered_start, text) = (*line)?;
+                let exact = exact_lines(at);
+                let forward = exact.and_then(|lines| first_from(lines, cursor));
+                let key = key_prefix(text);
+                let bound = next_exact[at]
+                    .and_then(exact_lines)
+                    .and_then(|lines| first_from(lines, cursor))
+                    .unwrap_or(usize::MAX);
+                let by_key = key
+                    .and_then(|k| template.by_key.get(k))
+                    .and_then(|lines| first_from(lines, cursor))
+                    .filter(|&l| l <= bound);
+                let (found, key_len) = match (forward, by_key) {
+                    (Some(e), Some(k)) if k < e => (k, key.map(str::len)),
+                    (Some(e), _) => (e, None),
+                    (None, Some(k)) => (k, key.map(str::len)),
+                    // A `range` writes the same lines again: back to their first place.
+                    (None, None) => (*exact?.first()?, None),
                 };
                 cursor = found;
                 let (start, end) = template.trimmed(found);
@@ -217,7 +244,11 @@ impl<'a> Mapper<'a> {
         let with_markers = twin.as_text()?;
         let found = markers::find(with_markers);
         match found.as_slice() {
-            [] => None,
+            [] => {
+                let leaf = self.named_in_template(tree.origin, text, values)?;
+                tree.origin = leaf.origin;
+                None
+            }
             [(range, index)] if *range == (0..with_markers.len()) => {
                 let leaf = values.leaf(*index)?;
                 tree.origin = leaf.origin;
@@ -230,6 +261,32 @@ impl<'a> Mapper<'a> {
                 None
             }
         }
+    }
+}
+
+impl Mapper<'_> {
+    /// A value the template writes as `{{ .Values.a.b }}` alone (a number or a boolean, which
+    /// are not marked) is the leaf at that path, when the texts agree.
+    fn named_in_template<'v>(
+        &self,
+        at: Origin,
+        text: &str,
+        values: &'v Marked,
+    ) -> Option<&'v Tree> {
+        static VALUES_PATH: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r#"^"?\{\{-?\s*\.Values((?:\.[A-Za-z0-9_]+)+)\s*(?:\|\s*(?:quote|int|int64|toString)\s*)?-?\}\}"?$"#,
+            )
+            .expect("the pattern is valid")
+        });
+        if at.file != self.template.file {
+            return None;
+        }
+        let written = self.template.source.text.get(at.range())?;
+        let path = VALUES_PATH.captures(written)?;
+        let keys: Vec<&str> = path[1].split('.').skip(1).collect();
+        let leaf = values.effective.path(&keys)?;
+        (leaf.as_text() == Some(text)).then_some(leaf)
     }
 }
 
