@@ -162,7 +162,7 @@ fn render(job: &Job<'_>, config: &Config, helm: &Path) -> Output {
     let chart_dir = release.chart_dir.as_deref().unwrap_or_default();
     let mut args: Vec<OsString> = vec![
         "template".into(),
-        release.name.clone().into(),
+        release_name(release).into(),
         config.root.join(chart_dir).into_os_string(),
     ];
     if let Some(namespace) = namespace(release) {
@@ -196,11 +196,32 @@ fn render(job: &Job<'_>, config: &Config, helm: &Path) -> Output {
     }
 }
 
+/// The release name helm is given: a release named after its folder (`nemoRL`) is made a
+/// name helm accepts (lowercase letters, digits and `-`, at most 53 characters), as a user
+/// installing it would; a name the config gives is passed as it is.
+fn release_name(release: &Release) -> String {
+    let name: String = release
+        .name
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '-' | '.') => c,
+            _ => '-',
+        })
+        .take(53)
+        .collect();
+    let name = name.trim_matches(['-', '.']);
+    if name.is_empty() {
+        "release".into()
+    } else {
+        name.into()
+    }
+}
+
 /// The command line as a user would type it in the config's folder.
 fn shown_command(release: &Release, chart_dir: &str) -> String {
     let mut shown = format!(
         "helm template {} {}",
-        release.name,
+        release_name(release),
         if chart_dir.is_empty() { "." } else { chart_dir }
     );
     if let Some(namespace) = namespace(release) {
@@ -413,7 +434,14 @@ fn error_finding(
 ) -> Option<Finding> {
     let chart = &files[job.chart.0 as usize];
     let chart_dir = chart.path.as_deref().and_then(Path::parent);
-    let shown = message.strip_prefix("Error: ").unwrap_or(message);
+    // helm's advice to rerun it with --debug is not kubelint's to give.
+    let shown: Vec<&str> = message
+        .strip_prefix("Error: ")
+        .unwrap_or(message)
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.contains("--debug"))
+        .collect();
+    let shown = shown.join("\n");
     let mut origin = Origin::new(job.chart, 0..0);
     if let Some((source, line, column)) = error_position(message)
         && let Some(id) = output::path_in_chart(&source)
