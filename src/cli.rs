@@ -205,7 +205,8 @@ fn build_command(
 ) -> Result<i32, CliError> {
     let config = load_config(config, &[dir.to_path_buf()])?;
     let rules = RuleSet::load(&config)?;
-    if dir.join("Chart.yaml").is_file() {
+    // A folder with a kustomization is built as kustomize builds it, even beside a chart.
+    if crate::model::kustomize::file_in(dir).is_none() && dir.join("Chart.yaml").is_file() {
         return render_command(dir, origins, &config, &rules, out);
     }
     let built = check::build_dir(dir, &config, &rules).map_err(CliError::Usage)?;
