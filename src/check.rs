@@ -196,6 +196,48 @@ pub fn build_dir(dir: &Path, config: &Config, rules: &RuleSet) -> Result<BuiltDi
     })
 }
 
+/// What `kubelint build CHART` prints: each release of the chart as `helm template` renders
+/// it (with the command line it stands for), as kubelint reads it.
+#[derive(Debug)]
+pub struct RenderedDir {
+    pub releases: Vec<(String, Vec<crate::yaml::Tree>)>,
+    pub findings: Vec<Finding>,
+    pub sources: Sources,
+}
+
+/// Renders the releases of the chart in `dir` with `helm`.
+pub fn render_dir(dir: &Path, config: &Config, rules: &RuleSet, helm: &Path) -> RenderedDir {
+    let discovered = discover::discover(&[dir.to_path_buf()], config);
+    let mut files: Vec<ParsedFile> = discovered
+        .inputs
+        .par_iter()
+        .enumerate()
+        .map(|(index, input)| read_and_parse(FileId(index as u32), input, config, rules).0)
+        .collect();
+    let (rendered, mut findings) = helm::render_charts(&mut files, config, rules, helm);
+    let releases = rendered
+        .into_iter()
+        .map(|(command, built)| {
+            let objects = built
+                .documents
+                .iter()
+                .filter_map(|doc| crate::yaml::Tree::from_node(doc.root()?).ok())
+                .collect();
+            (command, objects)
+        })
+        .collect();
+    let mut sources = Sources::default();
+    for file in &files {
+        sources.add(Arc::clone(&file.source));
+    }
+    findings.sort_by(|a, b| a.order(b, &sources));
+    RenderedDir {
+        releases,
+        findings,
+        sources,
+    }
+}
+
 /// Files that kustomizations name but the walk did not see (a base outside the linted
 /// folder), read for the builds only, until every build has what it names.
 fn load_build_inputs(files: &mut Vec<ParsedFile>, config: &Config, rules: &RuleSet) {
@@ -359,7 +401,7 @@ fn finish(
     for build in built.iter().filter(|b| files[b.file.0 as usize].reported) {
         linted_files.extend(build.reads.iter().copied());
     }
-    let releases = helm::build_all(&files, config, rules);
+    let releases = helm::build_all(&mut files, config, rules);
     findings.extend(
         releases
             .findings

@@ -43,6 +43,10 @@ pub enum Command {
         /// applies.
         #[arg(long)]
         stdin_filename: Option<PathBuf>,
+        /// Also render each chart in the repository with `helm template`, per release and
+        /// environment, and lint what it renders (helm from `KUBELINT_HELM`, else PATH).
+        #[arg(long)]
+        helm_render: bool,
     },
     /// Show which environments each path deploys to, per the config.
     Env {
@@ -52,9 +56,10 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Print what a kustomization builds, the objects `kubectl kustomize DIR` prints.
+    /// Print what a kustomization builds, the objects `kubectl kustomize DIR` prints; for a
+    /// chart folder, what `helm template` renders for each of its releases.
     Build {
-        /// The folder holding the kustomization.
+        /// The folder holding the kustomization (or the chart's Chart.yaml).
         dir: PathBuf,
         /// Follow each value with `# file:line:column` of the line that set it.
         #[arg(long)]
@@ -104,12 +109,16 @@ pub fn run(cli: Cli) -> i32 {
             fail_on,
             config,
             stdin_filename,
+            helm_render,
         } => check_command(
             &paths,
-            format,
-            fail_on,
-            config.as_deref(),
-            stdin_filename.as_deref(),
+            CheckOptions {
+                format,
+                fail_on,
+                config: config.as_deref(),
+                stdin_filename: stdin_filename.as_deref(),
+                helm_render,
+            },
             &mut stdout,
         ),
         Command::Env { paths, config } => env_command(&paths, config.as_deref(), &mut stdout),
@@ -196,6 +205,10 @@ fn build_command(
 ) -> Result<i32, CliError> {
     let config = load_config(config, &[dir.to_path_buf()])?;
     let rules = RuleSet::load(&config)?;
+    // A folder with a kustomization is built as kustomize builds it, even beside a chart.
+    if crate::model::kustomize::file_in(dir).is_none() && dir.join("Chart.yaml").is_file() {
+        return render_command(dir, origins, &config, &rules, out);
+    }
     let built = check::build_dir(dir, &config, &rules).map_err(CliError::Usage)?;
     let options = crate::yaml::Emit {
         origins: origins.then_some(&built.sources),
@@ -206,9 +219,38 @@ fn build_command(
         }
         write!(out, "{}", crate::yaml::emit(object, options))?;
     }
+    Ok(print_problems(&built.findings, &built.sources))
+}
+
+/// `kubelint build CHART`: each release of the chart as helm renders it and kubelint reads
+/// it, headed by the `helm template` command it stands for.
+fn render_command(
+    dir: &Path,
+    origins: bool,
+    config: &Config,
+    rules: &RuleSet,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let helm = crate::model::helm::locate_helm().map_err(CliError::Usage)?;
+    let rendered = check::render_dir(dir, config, rules, &helm);
+    let options = crate::yaml::Emit {
+        origins: origins.then_some(&rendered.sources),
+    };
+    for (command, objects) in &rendered.releases {
+        writeln!(out, "# {command}")?;
+        for object in objects {
+            writeln!(out, "---")?;
+            write!(out, "{}", crate::yaml::emit(object, options))?;
+        }
+    }
+    Ok(print_problems(&rendered.findings, &rendered.sources))
+}
+
+/// Problems go to standard error as `path:line:column`; an error among them is exit 1.
+fn print_problems(findings: &[crate::finding::Finding], sources: &crate::source::Sources) -> i32 {
     let mut failed = false;
-    for finding in &built.findings {
-        let file = &built.sources[finding.origin.file];
+    for finding in findings {
+        let file = &sources[finding.origin.file];
         let at = file.position(finding.span().start);
         eprintln!(
             "{}:{}:{}: {}: {}",
@@ -216,17 +258,30 @@ fn build_command(
         );
         failed |= finding.severity == crate::finding::Severity::Error;
     }
-    Ok(i32::from(failed))
+    i32::from(failed)
+}
+
+/// How `kubelint check` runs, from its flags.
+struct CheckOptions<'a> {
+    format: Format,
+    fail_on: FailOn,
+    config: Option<&'a Path>,
+    stdin_filename: Option<&'a Path>,
+    helm_render: bool,
 }
 
 fn check_command(
     paths: &[PathBuf],
-    format: Format,
-    fail_on: FailOn,
-    config: Option<&Path>,
-    stdin_filename: Option<&Path>,
+    options: CheckOptions<'_>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
+    let CheckOptions {
+        format,
+        fail_on,
+        config,
+        stdin_filename,
+        helm_render,
+    } = options;
     let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_filename.is_some() && !reads_stdin {
         return Err(CliError::Usage(
@@ -247,7 +302,11 @@ fn check_command(
         Some(name) if reads_stdin => vec![name.to_path_buf()],
         _ => paths.to_vec(),
     };
-    let config = load_config(config, &searched_from)?;
+    let mut config = load_config(config, &searched_from)?;
+    if helm_render || config.file.helm.render {
+        // Asked for rendering, a run without helm is a usage error, never a silent skip.
+        config.helm_binary = Some(crate::model::helm::locate_helm().map_err(CliError::Usage)?);
+    }
     let rules = RuleSet::load(&config)?;
     let outcome: Outcome = if reads_stdin {
         if paths.len() > 1 {

@@ -61,6 +61,9 @@ pub struct Config {
     helm_values_charts: Vec<Option<String>>,
     /// The values files the releases name, relative to `root` with `/` separators.
     release_values: std::collections::HashSet<String>,
+    /// The helm binary that renders charts (`helm template`), when the run renders them: the
+    /// front end sets it after checking that helm runs, so a run never skips rendering silently.
+    pub helm_binary: Option<PathBuf>,
 }
 
 impl Config {
@@ -218,6 +221,7 @@ impl Config {
             helm_values,
             helm_values_charts,
             release_values,
+            helm_binary: None,
         })
     }
 

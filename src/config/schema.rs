@@ -130,6 +130,9 @@ pub struct HelmConfig {
     /// Releases by name: the chart, its namespace, and the values files of each environment.
     #[serde(default)]
     pub releases: BTreeMap<String, HelmRelease>,
+    /// Render each chart in the repository with `helm template` (as `--helm-render` does).
+    #[serde(default)]
+    pub render: bool,
 }
 
 /// One `helm upgrade --install` of a chart, as the config describes it.

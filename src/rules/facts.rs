@@ -95,6 +95,9 @@ pub enum Fact {
     /// Whether the environment's region is in mainland China (`data/regions.yaml`).
     EnvMainlandChina,
     ObjectKind,
+    /// The object as a message names it: `Deployment web`, or `Helm release app` for the
+    /// values of a release (a `HelmValues` object is not a kind anyone applies).
+    Object,
     ObjectName,
     ObjectNamespace,
     ObjectApiVersion,
@@ -135,6 +138,7 @@ impl Fact {
             "env.region" => Fact::EnvRegion,
             "env.namespace" => Fact::EnvNamespace,
             "env.mainland-china" => Fact::EnvMainlandChina,
+            "object" => Fact::Object,
             "object.kind" => Fact::ObjectKind,
             "object.name" => Fact::ObjectName,
             "object.namespace" => Fact::ObjectNamespace,
@@ -182,6 +186,7 @@ impl Fact {
                 | Fact::EnvNamespace
                 | Fact::EnvMainlandChina
                 | Fact::ObjectKind
+                | Fact::Object
                 | Fact::ObjectName
                 | Fact::ObjectNamespace
                 | Fact::ObjectApiVersion
@@ -299,6 +304,17 @@ impl Fact {
                 .and_then(|e| e.region.as_deref())
                 .map_or(Value::Absent, |r| Value::Bool(is_mainland_china(r))),
             Fact::ObjectKind => borrowed(Some(object.kind)),
+            Fact::Object => {
+                let kind = if object.kind == crate::model::helm::KIND {
+                    "Helm release"
+                } else {
+                    object.kind
+                };
+                let named = object
+                    .name
+                    .map_or_else(|| kind.to_string(), |n| format!("{kind} {n}"));
+                Value::Text(Cow::Owned(named))
+            }
             Fact::ObjectName => borrowed(object.name),
             Fact::ObjectNamespace => owned(scope.located.namespace(scope.env)),
             Fact::ObjectApiVersion => borrowed(Some(object.api_version)),

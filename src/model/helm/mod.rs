@@ -9,6 +9,7 @@
 mod blocks;
 mod chart;
 mod release;
+mod render;
 mod schema;
 mod values;
 
@@ -26,6 +27,7 @@ use super::{Built, InputKind, ParsedFile};
 
 pub use blocks::KIND;
 pub use release::{Release, plan};
+pub use render::{NOT_VENDORED, RENDER_ERROR, locate_helm};
 use schema::Schema;
 use values::layer;
 
@@ -49,8 +51,76 @@ fn helm_files<'a>(
 }
 
 /// Every release of the run, each environment's effective values read into synthetic
-/// objects, in parallel.
-pub fn build_all(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> Builds {
+/// objects, in parallel. When the run renders (`config.helm_binary`), each release of a chart
+/// in the repository that renders is linted as rendered instead: its objects replace its
+/// synthetic ones (the same images and annotations, now as the cluster receives them), and
+/// the templates its findings point into join `files`.
+pub fn build_all(files: &mut Vec<ParsedFile>, config: &Config, rules: &RuleSet) -> Builds {
+    let mut read = read_statically(files, config, rules);
+    if let Some(helm) = &config.helm_binary {
+        let rendered = render::render_all(files, &read.jobs(), config, rules, helm);
+        for (slot, objects) in read.built.iter_mut().zip(rendered.built) {
+            if objects.is_some() {
+                *slot = objects;
+            }
+        }
+        read.findings.extend(rendered.findings);
+    }
+    Builds {
+        built: read.built.into_iter().flatten().collect(),
+        findings: read.findings,
+    }
+}
+
+/// The releases of the charts among `files` as helm renders them, for `kubelint build`: each
+/// with the `helm template` command line it stands for, and the problems found on the way.
+pub fn render_charts(
+    files: &mut Vec<ParsedFile>,
+    config: &Config,
+    rules: &RuleSet,
+    helm: &std::path::Path,
+) -> (Vec<(String, Built)>, Vec<Finding>) {
+    let read = read_statically(files, config, rules);
+    let rendered = render::render_all(files, &read.jobs(), config, rules, helm);
+    let releases = rendered
+        .commands
+        .into_iter()
+        .zip(rendered.built)
+        .filter_map(|(command, built)| Some((command?, built?)))
+        .collect();
+    let mut findings = read.findings;
+    findings.extend(rendered.findings);
+    (releases, findings)
+}
+
+/// The releases of a run read without helm, each release's results at its index.
+struct Static {
+    releases: Vec<Release>,
+    built: Vec<Option<Built>>,
+    effective: Vec<Option<Tree>>,
+    /// Whether the release's values break the chart's values.schema.json: helm refuses to
+    /// render them, and `helm-values-schema` already says where, so it is not rendered.
+    invalid: Vec<bool>,
+    findings: Vec<Finding>,
+}
+
+impl Static {
+    /// What rendering needs of each release, at the release's index.
+    fn jobs(&self) -> Vec<render::Wanted<'_>> {
+        self.releases
+            .iter()
+            .zip(&self.effective)
+            .zip(&self.invalid)
+            .map(|((release, effective), invalid)| render::Wanted {
+                release,
+                effective: effective.as_ref(),
+                render: !invalid,
+            })
+            .collect()
+    }
+}
+
+fn read_statically(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> Static {
     let by_path: HashMap<String, &ParsedFile> = helm_files(config, files).collect();
     let releases = plan(config, by_path.keys().map(String::as_str));
     let mut chart_dirs: Vec<&str> = releases
@@ -63,7 +133,7 @@ pub fn build_all(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> Buil
         .par_iter()
         .filter_map(|dir| Some((*dir, Schema::read(&config.root.join(dir))?)))
         .collect();
-    let (built, schema_findings): (Vec<Option<Built>>, Vec<Vec<Finding>>) = releases
+    let read: Vec<(Option<Built>, Vec<Finding>, Option<Tree>)> = releases
         .par_iter()
         .map(|release| {
             let schema = release
@@ -72,7 +142,7 @@ pub fn build_all(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> Buil
                 .and_then(|dir| schemas.get(dir));
             build(release, &by_path, schema, rules)
         })
-        .unzip();
+        .collect();
     let mut findings: Vec<Finding> = files
         .par_iter()
         .filter(|f| {
@@ -82,28 +152,39 @@ pub fn build_all(files: &[ParsedFile], config: &Config, rules: &RuleSet) -> Buil
         })
         .flat_map_iter(|file| chart::check(file, rules))
         .collect();
-    findings.extend(schema_findings.into_iter().flatten());
-    Builds {
-        built: built.into_iter().flatten().collect(),
+    let mut built = Vec::new();
+    let mut effective = Vec::new();
+    let mut invalid = Vec::new();
+    for (objects, schema_findings, values) in read {
+        built.push(objects);
+        invalid.push(!schema_findings.is_empty());
+        findings.extend(schema_findings);
+        effective.push(values);
+    }
+    Static {
+        releases,
+        built,
+        effective,
+        invalid,
         findings,
     }
 }
 
 /// One release in one environment: its values files layered, then read for image blocks and
-/// annotation maps. Values files the run did not read are left out.
+/// annotation maps, and the effective values. Values files the run did not read are left out.
 fn build(
     release: &Release,
     by_path: &HashMap<String, &ParsedFile>,
     schema: Option<&Schema>,
     rules: &RuleSet,
-) -> (Option<Built>, Vec<Finding>) {
+) -> (Option<Built>, Vec<Finding>, Option<Tree>) {
     let files: Vec<&ParsedFile> = release
         .values
         .iter()
         .filter_map(|path| by_path.get(path).copied())
         .collect();
     let Some(last) = files.last().map(|f| f.id) else {
-        return (None, Vec::new());
+        return (None, Vec::new(), None);
     };
     let mut effective: Option<Tree> = None;
     for file in &files {
@@ -116,7 +197,7 @@ fn build(
         }
     }
     let Some(effective) = effective else {
-        return (None, Vec::new());
+        return (None, Vec::new(), None);
     };
     let mut findings = schema.map_or_else(Vec::new, |s| s.validate(&effective, rules));
     for finding in &mut findings {
@@ -145,7 +226,7 @@ fn build(
         envs: release.env.iter().map(Arc::clone).collect(),
         reads: files.iter().map(|f| f.id).collect(),
     };
-    (Some(built), findings)
+    (Some(built), findings, Some(effective))
 }
 
 fn chart_file(dir: &str) -> String {
