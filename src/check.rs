@@ -422,6 +422,7 @@ fn finish(
     findings.extend(unknown.into_iter().flatten());
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
     let project = Project::build(&files, &built, &consumed, &pod_paths);
+    let catalog = crate::schema::Catalog::new(&project, &config.schema_folders());
     let linted = |located: &&crate::model::Located<'_>| located.built || located.file.reported;
     let object_findings: Vec<Finding> = project
         .objects
@@ -434,6 +435,7 @@ fn finish(
                 rules
                     .evaluate(&project, located)
                     .into_iter()
+                    .chain(rules.check_api(&catalog, config, located))
                     .filter(|f| !ignored.iter().any(|id| **id == *f.rule)),
             );
             // A build of a linted kustomization reports what it deploys wherever its lines

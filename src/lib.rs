@@ -11,5 +11,6 @@ pub mod finding;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod yaml;

@@ -70,9 +70,11 @@ fn an_images_rewrite_to_a_private_registry_is_checked_at_its_new_name_line() {
     // The ACR image lacks its pull secret: at the `newName` line of the overlay, not the base.
     // The base's short name is not a Docker Hub image in prod (the overlay renamed it); the
     // base's redis is, in prod only (test is AKS). Test deploys the base's untagged image.
+    // The base Deployment has no selector: the schema requires one, at `spec`.
     assert_eq!(
         found,
         [
+            "base/deployment.yaml:5:1 schema-invalid",
             "base/deployment.yaml:10:18 mutable-image-tag",
             "base/deployment.yaml:12:18 dockerhub-image-in-china",
             "overlays/prod/kustomization.yaml:4:14 missing-image-pull-secret",
@@ -97,7 +99,10 @@ fn a_patch_that_fixes_the_base_is_seen() {
     let repo = repository(&prod, "resources: [../../base]\n");
     assert_eq!(
         lint(repo.path(), &[]),
-        ["base/deployment.yaml:10:18 mutable-image-tag"]
+        [
+            "base/deployment.yaml:5:1 schema-invalid",
+            "base/deployment.yaml:10:18 mutable-image-tag"
+        ]
     );
 }
 
@@ -160,6 +165,7 @@ fn a_base_named_on_its_own_is_reported_through_the_overlays_that_build_it() {
     assert_eq!(
         lint(repo.path(), &["base/deployment.yaml"]),
         [
+            "base/deployment.yaml:5:1 schema-invalid",
             "base/deployment.yaml:10:18 mutable-image-tag",
             "base/deployment.yaml:12:18 dockerhub-image-in-china"
         ]

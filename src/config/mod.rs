@@ -188,6 +188,17 @@ impl Config {
                 ));
             }
         }
+        if let Some(folder) = file
+            .schemas
+            .iter()
+            .find(|folder| source.is_some() && !root.join(&folder.value).is_dir())
+        {
+            return Err(ConfigError::at(
+                &origin,
+                Some(folder.referenced),
+                format!("schemas: no folder `{}`", folder.value),
+            ));
+        }
         let exclude = globs(
             &mut file.exclude.iter().map(|p| (&p.value, Some(p.referenced))),
             "exclude",
@@ -285,6 +296,23 @@ impl Config {
     }
 
     /// Every environment, in name order.
+    /// The Kubernetes release objects deployed to `env` are checked for: the environment's
+    /// `kubernetes-version`, else the config's, else the newest embedded release.
+    pub fn kubernetes_version(&self, env: Option<&Env>) -> crate::schema::KubeVersion {
+        env.and_then(|e| e.spec.kubernetes_version)
+            .or(self.file.kubernetes_version)
+            .unwrap_or_else(crate::schema::KubeVersion::newest)
+    }
+
+    /// The schema folders the config names, as paths to read.
+    pub fn schema_folders(&self) -> Vec<PathBuf> {
+        self.file
+            .schemas
+            .iter()
+            .map(|folder| self.root.join(&folder.value))
+            .collect()
+    }
+
     pub fn environments(&self) -> impl Iterator<Item = &Arc<Env>> {
         self.environments.iter().map(|(env, _)| env)
     }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::finding::Severity;
+use crate::schema::KubeVersion;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -23,6 +24,12 @@ pub struct ConfigFile {
     /// Pod-spec paths for custom workload kinds, such as `Rollout: spec.template.spec`.
     #[serde(default)]
     pub pod_specs: BTreeMap<String, String>,
+    /// The Kubernetes release objects are validated for when no environment says.
+    pub kubernetes_version: Option<KubeVersion>,
+    /// Folders of JSON schema files for custom resources (relative to the config file), in
+    /// the layouts kubeconform reads.
+    #[serde(default)]
+    pub schemas: Vec<Spanned<String>>,
 }
 
 /// What one cluster is, and which paths deploy to it.
@@ -46,6 +53,8 @@ pub struct Environment {
     /// Secrets created outside Git, with the keys each holds.
     #[serde(default)]
     pub external_secrets: BTreeMap<String, Vec<NonEmpty>>,
+    /// The Kubernetes release the cluster runs: which schemas and API versions apply.
+    pub kubernetes_version: Option<KubeVersion>,
 }
 
 impl Environment {

@@ -1,5 +1,6 @@
 //! The `rules` stage: rule files compiled once, evaluated over every object of the project.
 
+mod api;
 pub mod cases;
 mod code;
 mod cond;
@@ -40,6 +41,10 @@ pub mod ids {
     pub const FILE_UNREADABLE: &str = "file-unreadable";
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
     pub const INVALID_IMAGE_REFERENCE: &str = "invalid-image-reference";
+    pub const SCHEMA_INVALID: &str = "schema-invalid";
+    pub const SCHEMA_UNKNOWN_KIND: &str = "schema-unknown-kind";
+    pub const DEPRECATED_API: &str = "deprecated-api";
+    pub const REMOVED_API: &str = "removed-api";
 }
 
 /// The built-in rule files, embedded at build time from `rules/`.

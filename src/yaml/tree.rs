@@ -254,6 +254,12 @@ impl<'d> Node<'d> {
         matches!(self.data().kind, NodeKind::Sequence { .. })
     }
 
+    /// How many nodes the node's document holds: the measure walks over it are bounded by,
+    /// since aliases make the tree they stand for much larger.
+    pub fn document_len(&self) -> usize {
+        self.doc.nodes.len()
+    }
+
     /// The scalar's text, or `None` for a collection.
     pub fn as_str(&self) -> Option<&'d str> {
         let doc = self.doc;
