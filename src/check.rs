@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text, too_large};
 use crate::finding::{Finding, Related};
 use crate::model::{Built, ParsedFile, PodSpecPaths, Project, helm, kustomize};
+use crate::rules::admission::Admission;
 use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
 use crate::rules::{RuleSet, ids};
 use crate::source::{FileId, Origin, SourceFile, Sources};
@@ -380,6 +381,13 @@ fn finish(
     findings.extend(unknown.into_iter().flatten());
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
     let project = Project::build(&files, &built, &consumed, &pod_paths);
+    let admission = Admission::build(&project);
+    findings.extend(
+        admission
+            .problems(rules)
+            .into_iter()
+            .filter(|f| project.reports(f.origin.file)),
+    );
     let linted = |located: &&crate::model::Located<'_>| located.built || located.file.reported;
     let object_findings: Vec<Finding> = project
         .objects
@@ -391,6 +399,12 @@ fn finish(
             out.extend(
                 rules
                     .evaluate(&project, located)
+                    .into_iter()
+                    .filter(|f| !ignored.iter().any(|id| **id == *f.rule)),
+            );
+            out.extend(
+                admission
+                    .evaluate(located, rules)
                     .into_iter()
                     .filter(|f| !ignored.iter().any(|id| **id == *f.rule)),
             );

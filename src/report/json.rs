@@ -25,6 +25,9 @@ struct JsonFinding<'f> {
     /// The environments the finding holds in: more than one for a base line that two
     /// overlays deploy; none for a file no environment names.
     environments: Vec<&'f str>,
+    /// For `admission-policy`: the ValidatingAdmissionPolicy whose validation fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'f str>,
 }
 
 #[derive(Serialize)]
@@ -62,6 +65,7 @@ pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io
                     namespace: o.namespace.as_deref(),
                 }),
                 environments: f.envs.iter().map(|e| &**e).collect(),
+                policy: f.policy.as_deref(),
             }
         })
         .collect();

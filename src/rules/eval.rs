@@ -121,7 +121,7 @@ pub(super) fn image_part(text: &str, part: &Fact) -> Option<Range<usize>> {
     }
 }
 
-fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
+pub(super) fn object_ref(located: &Located<'_>, env: Option<&Env>) -> ObjectRef {
     ObjectRef {
         kind: located.object.kind.to_string(),
         name: located.object.name.map(str::to_string),
@@ -168,6 +168,7 @@ fn finding(
             .map(|e| Arc::from(e.name.as_str()))
             .into_iter()
             .collect(),
+        policy: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `rules` stage: rule files compiled once, evaluated over every object of the project.
 
+pub mod admission;
 pub mod cases;
 mod code;
 mod cond;
@@ -40,6 +41,7 @@ pub mod ids {
     pub const FILE_UNREADABLE: &str = "file-unreadable";
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
     pub const INVALID_IMAGE_REFERENCE: &str = "invalid-image-reference";
+    pub const ADMISSION_POLICY: &str = "admission-policy";
 }
 
 /// The built-in rule files, embedded at build time from `rules/`.
