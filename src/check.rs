@@ -129,6 +129,138 @@ pub struct BuiltDir {
     pub sources: Sources,
 }
 
+/// What `kubelint drift` compares: the objects that `paths` deploy to the environment
+/// `env`, built as `check` builds them, against the live dump `live` (`kubectl get … -o
+/// yaml`), read as the file `live_path`. Problems in the Git files are `check`'s to report;
+/// a live dump that does not parse is reported here.
+pub fn check_drift(
+    paths: &[PathBuf],
+    live: &[u8],
+    live_path: &Path,
+    env: &str,
+    config: &Config,
+    rules: &RuleSet,
+) -> Result<Outcome, String> {
+    let Some(env) = config.environment(env) else {
+        let known: Vec<String> = config.file.environments.keys().cloned().collect();
+        return Err(format!(
+            "no environment `{env}` in the config (known: {})",
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        ));
+    };
+    let discovered = discover::discover(paths, config);
+    let files: Vec<ParsedFile> = discovered
+        .inputs
+        .par_iter()
+        .enumerate()
+        .map(|(index, input)| read_and_parse(FileId(index as u32), input, config, rules).0)
+        .collect();
+    drift_of(files, live, live_path, &env, config, rules)
+}
+
+/// `check_drift` for a rule case: Git is `text`, read as the file at `path`.
+pub fn check_drift_text(
+    text: &[u8],
+    path: &Path,
+    live: &[u8],
+    live_path: &Path,
+    config: &Config,
+    rules: &RuleSet,
+) -> Result<Outcome, String> {
+    let env = config
+        .environments()
+        .next()
+        .cloned()
+        .ok_or("a drift case needs an environment")?;
+    let input = discover::classify(path, config, true).ok_or("the case's path is not linted")?;
+    let (mut file, _) = parse(
+        FileId(0),
+        &input,
+        read_text(&input.display, text),
+        config,
+        rules,
+    );
+    file.path = Some(path.to_path_buf());
+    drift_of(vec![file], live, live_path, &env, config, rules)
+}
+
+fn drift_of(
+    mut files: Vec<ParsedFile>,
+    live: &[u8],
+    live_path: &Path,
+    env: &crate::config::Env,
+    config: &Config,
+    rules: &RuleSet,
+) -> Result<Outcome, String> {
+    load_build_inputs(&mut files, config, rules);
+    let live_id = FileId(files.len() as u32);
+    // Whatever its name or folder, the dump is read as manifests.
+    let live_input = Input {
+        kind: crate::model::InputKind::Manifest,
+        ..discover::classify(live_path, config, true).unwrap_or_else(|| Input {
+            path: live_path.to_path_buf(),
+            display: live_path.display().to_string(),
+            kind: crate::model::InputKind::Manifest,
+        })
+    };
+    let (mut live_file, mut findings) = parse(
+        live_id,
+        &live_input,
+        read_text(&live_input.display, live),
+        config,
+        rules,
+    );
+    live_file.envs.clear();
+    let builds = kustomize::build_all(&files, config, rules);
+    let consumed: HashSet<FileId> = builds.consumed.iter().copied().collect();
+    let mut built = builds.built;
+    built.extend(helm::build_all(&files, config, rules).built);
+    files.push(live_file);
+    let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
+    // The dump is not Git: its objects are read apart from the project's.
+    let (git_files, live_files) = files.split_at(live_id.0 as usize);
+    let project = Project::build(git_files, &built, &consumed, &pod_paths);
+    let live_objects: Vec<crate::model::Object<'_>> = live_files[0]
+        .stream
+        .documents
+        .iter()
+        .flat_map(|doc| crate::model::objects_of(doc, &pod_paths))
+        .collect();
+    findings.extend(crate::rules::drift::compare(
+        &project,
+        &live_objects,
+        env,
+        rules,
+    ));
+    let objects = project.objects.len();
+    drop(live_objects);
+    drop(project);
+    let suppressions: Vec<FileSuppressions> = files
+        .iter()
+        .map(|file| FileSuppressions::read(file, rules, &mut Vec::new()))
+        .collect();
+    findings.retain(|f| {
+        suppressions[f.origin.file.0 as usize].allows(f, &files[f.origin.file.0 as usize].source)
+    });
+    let mut sources = Sources::default();
+    for file in &files {
+        sources.add(Arc::clone(&file.source));
+    }
+    findings.par_sort_by(|a, b| a.order(b, &sources));
+    merge_environments(&mut findings);
+    Ok(Outcome {
+        findings,
+        sources,
+        files: files.len(),
+        objects,
+        warnings: Vec::new(),
+    })
+}
+
 /// The environments a file deploys to through the overlays that build it, each with the
 /// kustomization that brings it there, for `kubelint env`.
 pub fn deployments(

@@ -5,6 +5,7 @@ pub mod cases;
 mod code;
 mod cond;
 pub mod docs;
+pub mod drift;
 mod eval;
 mod facts;
 mod quantity;
@@ -42,6 +43,7 @@ pub mod ids {
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
     pub const INVALID_IMAGE_REFERENCE: &str = "invalid-image-reference";
     pub const ADMISSION_POLICY: &str = "admission-policy";
+    pub const DRIFT: &str = "drift";
 }
 
 /// The built-in rule files, embedded at build time from `rules/`.
