@@ -35,7 +35,8 @@ pub struct Outcome {
 /// references resolve; only the named files are reported.
 pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outcome {
     let discovered = discover::discover(paths, config);
-    let context = context_inputs(paths, &discovered.inputs, config);
+    let mut context = context_inputs(paths, &discovered.inputs, config);
+    context.extend(policy_inputs(&discovered.inputs, &context, config));
     let mut early = Vec::new();
     let mut unreadable = Vec::new();
     for problem in &discovered.problems {
@@ -98,6 +99,26 @@ fn context_inputs(paths: &[PathBuf], inputs: &[Input], config: &Config) -> Vec<I
         .inputs
         .into_iter()
         .filter(|input| !named.contains(input.display.as_str()))
+        .collect()
+}
+
+/// The files of the folders `admission-policies` names, but those the run reads anyway.
+fn policy_inputs(inputs: &[Input], context: &[Input], config: &Config) -> Vec<Input> {
+    let folders: Vec<PathBuf> = config
+        .file
+        .admission_policies
+        .iter()
+        .map(|folder| config.root.join(folder.value.as_str()))
+        .collect();
+    if folders.is_empty() {
+        return Vec::new();
+    }
+    let canonical = |input: &Input| std::fs::canonicalize(&input.path).ok();
+    let read: HashSet<PathBuf> = inputs.iter().chain(context).filter_map(canonical).collect();
+    discover::discover(&folders, config)
+        .inputs
+        .into_iter()
+        .filter(|input| canonical(input).is_none_or(|path| !read.contains(&path)))
         .collect()
 }
 

@@ -23,6 +23,11 @@ pub struct ConfigFile {
     /// Pod-spec paths for custom workload kinds, such as `Rollout: spec.template.spec`.
     #[serde(default)]
     pub pod_specs: BTreeMap<String, String>,
+    /// Folders (relative to the config file) whose ValidatingAdmissionPolicies and bindings
+    /// apply to the linted objects, besides those of the linted tree: a platform team's
+    /// policies kept in another repository. Read, never reported.
+    #[serde(default)]
+    pub admission_policies: Vec<Spanned<String>>,
 }
 
 /// What one cluster is, and which paths deploy to it.
