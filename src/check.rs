@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::discover::{self, Input, MAX_FILE_BYTES_READ, read_text, too_large};
 use crate::finding::{Finding, Related};
 use crate::model::{Built, ParsedFile, PodSpecPaths, Project, helm, kustomize};
+use crate::rules::admission::Admission;
 use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
 use crate::rules::{RuleSet, ids};
 use crate::source::{FileId, Origin, SourceFile, Sources};
@@ -34,7 +35,8 @@ pub struct Outcome {
 /// references resolve; only the named files are reported.
 pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outcome {
     let discovered = discover::discover(paths, config);
-    let context = context_inputs(paths, &discovered.inputs, config);
+    let mut context = context_inputs(paths, &discovered.inputs, config);
+    context.extend(policy_inputs(&discovered.inputs, &context, config));
     let mut early = Vec::new();
     let mut unreadable = Vec::new();
     for problem in &discovered.problems {
@@ -100,6 +102,26 @@ fn context_inputs(paths: &[PathBuf], inputs: &[Input], config: &Config) -> Vec<I
         .collect()
 }
 
+/// The files of the folders `admission-policies` names, but those the run reads anyway.
+fn policy_inputs(inputs: &[Input], context: &[Input], config: &Config) -> Vec<Input> {
+    let folders: Vec<PathBuf> = config
+        .file
+        .admission_policies
+        .iter()
+        .map(|folder| config.root.join(folder.value.as_str()))
+        .collect();
+    if folders.is_empty() {
+        return Vec::new();
+    }
+    let canonical = |input: &Input| std::fs::canonicalize(&input.path).ok();
+    let read: HashSet<PathBuf> = inputs.iter().chain(context).filter_map(canonical).collect();
+    discover::discover(&folders, config)
+        .inputs
+        .into_iter()
+        .filter(|input| canonical(input).is_none_or(|path| !read.contains(&path)))
+        .collect()
+}
+
 /// Lints text (an editor's buffer on stdin) as if it were the file at `path`, so the
 /// environment of that path applies.
 pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) -> Outcome {
@@ -126,6 +148,138 @@ pub struct BuiltDir {
     pub objects: Vec<crate::yaml::Tree>,
     pub findings: Vec<Finding>,
     pub sources: Sources,
+}
+
+/// What `kubelint drift` compares: the objects that `paths` deploy to the environment
+/// `env`, built as `check` builds them, against the live dump `live` (`kubectl get … -o
+/// yaml`), read as the file `live_path`. Problems in the Git files are `check`'s to report;
+/// a live dump that does not parse is reported here.
+pub fn check_drift(
+    paths: &[PathBuf],
+    live: &[u8],
+    live_path: &Path,
+    env: &str,
+    config: &Config,
+    rules: &RuleSet,
+) -> Result<Outcome, String> {
+    let Some(env) = config.environment(env) else {
+        let known: Vec<String> = config.file.environments.keys().cloned().collect();
+        return Err(format!(
+            "no environment `{env}` in the config (known: {})",
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        ));
+    };
+    let discovered = discover::discover(paths, config);
+    let files: Vec<ParsedFile> = discovered
+        .inputs
+        .par_iter()
+        .enumerate()
+        .map(|(index, input)| read_and_parse(FileId(index as u32), input, config, rules).0)
+        .collect();
+    drift_of(files, live, live_path, &env, config, rules)
+}
+
+/// `check_drift` for a rule case: Git is `text`, read as the file at `path`.
+pub fn check_drift_text(
+    text: &[u8],
+    path: &Path,
+    live: &[u8],
+    live_path: &Path,
+    config: &Config,
+    rules: &RuleSet,
+) -> Result<Outcome, String> {
+    let env = config
+        .environments()
+        .next()
+        .cloned()
+        .ok_or("a drift case needs an environment")?;
+    let input = discover::classify(path, config, true).ok_or("the case's path is not linted")?;
+    let (mut file, _) = parse(
+        FileId(0),
+        &input,
+        read_text(&input.display, text),
+        config,
+        rules,
+    );
+    file.path = Some(path.to_path_buf());
+    drift_of(vec![file], live, live_path, &env, config, rules)
+}
+
+fn drift_of(
+    mut files: Vec<ParsedFile>,
+    live: &[u8],
+    live_path: &Path,
+    env: &crate::config::Env,
+    config: &Config,
+    rules: &RuleSet,
+) -> Result<Outcome, String> {
+    load_build_inputs(&mut files, config, rules);
+    let live_id = FileId(files.len() as u32);
+    // Whatever its name or folder, the dump is read as manifests.
+    let live_input = Input {
+        kind: crate::model::InputKind::Manifest,
+        ..discover::classify(live_path, config, true).unwrap_or_else(|| Input {
+            path: live_path.to_path_buf(),
+            display: live_path.display().to_string(),
+            kind: crate::model::InputKind::Manifest,
+        })
+    };
+    let (mut live_file, mut findings) = parse(
+        live_id,
+        &live_input,
+        read_text(&live_input.display, live),
+        config,
+        rules,
+    );
+    live_file.envs.clear();
+    let builds = kustomize::build_all(&files, config, rules);
+    let consumed: HashSet<FileId> = builds.consumed.iter().copied().collect();
+    let mut built = builds.built;
+    built.extend(helm::build_all(&mut files, config, rules).built);
+    files.push(live_file);
+    let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
+    // The dump is not Git: its objects are read apart from the project's.
+    let (git_files, live_files) = files.split_at(live_id.0 as usize);
+    let project = Project::build(git_files, &built, &consumed, &pod_paths);
+    let live_objects: Vec<crate::model::Object<'_>> = live_files[0]
+        .stream
+        .documents
+        .iter()
+        .flat_map(|doc| crate::model::objects_of(doc, &pod_paths))
+        .collect();
+    findings.extend(crate::rules::drift::compare(
+        &project,
+        &live_objects,
+        env,
+        rules,
+    ));
+    let objects = project.objects.len();
+    drop(live_objects);
+    drop(project);
+    let suppressions: Vec<FileSuppressions> = files
+        .iter()
+        .map(|file| FileSuppressions::read(file, rules, &mut Vec::new()))
+        .collect();
+    findings.retain(|f| {
+        suppressions[f.origin.file.0 as usize].allows(f, &files[f.origin.file.0 as usize].source)
+    });
+    let mut sources = Sources::default();
+    for file in &files {
+        sources.add(Arc::clone(&file.source));
+    }
+    findings.par_sort_by(|a, b| a.order(b, &sources));
+    merge_environments(&mut findings);
+    Ok(Outcome {
+        findings,
+        sources,
+        files: files.len(),
+        objects,
+        warnings: Vec::new(),
+    })
 }
 
 /// For each of `paths`, the environments that the kustomize builds including it deploy it to,
@@ -423,6 +577,13 @@ fn finish(
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
     let project = Project::build(&files, &built, &consumed, &pod_paths);
     let catalog = crate::schema::Catalog::new(&project, &config.schema_folders());
+    let admission = Admission::build(&project);
+    findings.extend(
+        admission
+            .problems(rules)
+            .into_iter()
+            .filter(|f| project.reports(f.origin.file)),
+    );
     let linted = |located: &&crate::model::Located<'_>| located.built || located.file.reported;
     let object_findings: Vec<Finding> = project
         .objects
@@ -436,6 +597,12 @@ fn finish(
                     .evaluate(&project, located)
                     .into_iter()
                     .chain(rules.check_api(&catalog, config, located))
+                    .filter(|f| !ignored.iter().any(|id| **id == *f.rule)),
+            );
+            out.extend(
+                admission
+                    .evaluate(located, rules)
+                    .into_iter()
                     .filter(|f| !ignored.iter().any(|id| **id == *f.rule)),
             );
             // A build of a linted kustomization reports what it deploys wherever its lines

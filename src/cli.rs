@@ -48,6 +48,27 @@ pub enum Command {
         #[arg(long)]
         helm_render: bool,
     },
+    /// Compare what an environment gets from Git with what its cluster runs.
+    Drift {
+        /// What the cluster runs: the output of `kubectl get deploy,sts,ds,cronjob,svc,ingress,cm
+        /// -A -o yaml`; `-` reads standard input.
+        live: PathBuf,
+        /// Files and folders of Git to compare (default: the config's folder).
+        paths: Vec<PathBuf>,
+        /// The environment (of the config) the dump comes from.
+        #[arg(long)]
+        env: String,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// The lowest severity that makes the run fail (exit 1).
+        #[arg(long, value_enum, default_value = "error")]
+        fail_on: FailOn,
+        /// The config file; otherwise `.kubelint.yaml` is searched upward from the paths, then
+        /// from the current folder.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Show which environments each path deploys to, per the config.
     Env {
         /// Files and folders to show (default: the current folder).
@@ -119,6 +140,21 @@ pub fn run(cli: Cli) -> i32 {
                 stdin_filename: stdin_filename.as_deref(),
                 helm_render,
             },
+            &mut stdout,
+        ),
+        Command::Drift {
+            live,
+            paths,
+            env,
+            format,
+            fail_on,
+            config,
+        } => drift_command(
+            &live,
+            &paths,
+            &env,
+            (format, fail_on),
+            config.as_deref(),
             &mut stdout,
         ),
         Command::Env { paths, config } => env_command(&paths, config.as_deref(), &mut stdout),
@@ -323,10 +359,21 @@ fn check_command(
     } else {
         check::check_paths(paths, &config, &rules)
     };
+    report_outcome(&outcome, format, fail_on, &rules, out)
+}
+
+/// Writes a run's findings in `format`; the exit code as `--fail-on` says.
+fn report_outcome(
+    outcome: &Outcome,
+    format: Format,
+    fail_on: FailOn,
+    rules: &RuleSet,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let context = report::Context {
-        rules: &rules,
+        rules,
         color,
         root: std::env::current_dir().ok(),
         step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
@@ -337,12 +384,54 @@ fn check_command(
     for warning in &outcome.warnings {
         eprintln!("kubelint: warning: {warning}");
     }
-    let code = report::exit_code(&outcome, fail_on);
-    match report::write(&outcome, format, &context, out) {
+    let code = report::exit_code(outcome, fail_on);
+    match report::write(outcome, format, &context, out) {
         // A reader that stops early (`| head`) does not change what the run found.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
         other => other.map(|()| code).map_err(CliError::from),
     }
+}
+
+fn drift_command(
+    live: &Path,
+    paths: &[PathBuf],
+    env: &str,
+    (format, fail_on): (Format, FailOn),
+    config: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let from_stdin = live.as_os_str() == "-";
+    if let Some(missing) = paths
+        .iter()
+        .map(PathBuf::as_path)
+        .chain((!from_stdin).then_some(live))
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+    {
+        return Err(CliError::Usage(format!(
+            "{}: no such file or folder",
+            missing.display()
+        )));
+    }
+    let config = load_config(config, paths)?;
+    let rules = RuleSet::load(&config)?;
+    let text = if from_stdin {
+        let mut text = Vec::new();
+        std::io::stdin().read_to_end(&mut text)?;
+        text
+    } else {
+        std::fs::read(live)
+            .map_err(|e| CliError::Usage(format!("{}: cannot read: {e}", live.display())))?
+    };
+    let live_name = if from_stdin {
+        Path::new("stdin.yaml")
+    } else {
+        live
+    };
+    let roots = [config.root.clone()];
+    let paths = if paths.is_empty() { &roots[..] } else { paths };
+    let outcome = check::check_drift(paths, &text, live_name, env, &config, &rules)
+        .map_err(CliError::Usage)?;
+    report_outcome(&outcome, format, fail_on, &rules, out)
 }
 
 fn completions_command(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<i32, CliError> {

@@ -58,6 +58,8 @@ pub struct Finding {
     /// The environments whose builds share this finding, when it is about a file that more
     /// than one environment deploys (a base both overlays include); empty otherwise.
     pub envs: Vec<Arc<str>>,
+    /// The ValidatingAdmissionPolicy an `admission-policy` finding comes from.
+    pub policy: Option<String>,
 }
 
 impl Finding {

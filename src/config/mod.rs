@@ -148,6 +148,19 @@ impl Config {
             set.build()
                 .map_err(|e| ConfigError::at(&origin, None, format!("{what}: {e}")))
         };
+        // A policy folder that is not there would silently check nothing.
+        if source.is_some()
+            && let Some(missing) = file
+                .admission_policies
+                .iter()
+                .find(|folder| !root.join(folder.value.as_str()).is_dir())
+        {
+            return Err(ConfigError::at(
+                &origin,
+                Some(missing.referenced),
+                format!("admission-policies: `{}` is not a folder", missing.value),
+            ));
+        }
         let environments = file
             .environments
             .iter()

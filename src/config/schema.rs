@@ -30,6 +30,11 @@ pub struct ConfigFile {
     /// the layouts kubeconform reads.
     #[serde(default)]
     pub schemas: Vec<Spanned<String>>,
+    /// Folders (relative to the config file) whose ValidatingAdmissionPolicies and bindings
+    /// apply to the linted objects, besides those of the linted tree: a platform team's
+    /// policies kept in another repository. Read, never reported.
+    #[serde(default)]
+    pub admission_policies: Vec<Spanned<String>>,
 }
 
 /// What one cluster is, and which paths deploy to it.

@@ -29,6 +29,9 @@ struct JsonFinding<'f> {
     /// another part of the image.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<JsonRelated<'f>>,
+    /// For `admission-policy`: the ValidatingAdmissionPolicy whose validation fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'f str>,
 }
 
 #[derive(Serialize)]
@@ -93,6 +96,7 @@ pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io
                         }
                     })
                     .collect(),
+                policy: f.policy.as_deref(),
             }
         })
         .collect();

@@ -5,10 +5,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::check::check_text;
+use crate::check::{Outcome, check_drift_text, check_text};
 use crate::config::Config;
 
-use super::{Rule, RuleSet, ids};
+use super::{Case, Rule, RuleSet, ids};
 
 /// Every failure of every rule's cases, as `rule-id case N: what went wrong`. Rules that are
 /// off by default (or disabled) are switched on, so their cases run too.
@@ -47,16 +47,18 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
                 continue;
             }
         };
-        let config = Config::for_case(case.env.clone());
-        let outcome = check_text(
-            text.as_bytes(),
-            Path::new(case.path.as_deref().unwrap_or("case.yaml")),
-            &config,
-            rules,
-        );
+        let outcome = match run_case(case, text, rules) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                fail(error);
+                continue;
+            }
+        };
         let position = |f: &crate::finding::Finding| {
-            let p = outcome.sources[f.origin.file].position(f.span().start);
-            format!("{}:{}", p.line, p.column)
+            let file = &outcome.sources[f.origin.file];
+            let p = file.position(f.span().start);
+            let prefix = if file.path == LIVE_PATH { "live:" } else { "" };
+            format!("{prefix}{}:{}", p.line, p.column)
         };
         let found: Vec<String> = outcome
             .findings
@@ -85,6 +87,27 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
     failures
 }
 
+/// The path a case's live dump is read as.
+const LIVE_PATH: &str = "live.yaml";
+
+/// Lints a case's document under its environment; with a `live` dump, compares it as
+/// `kubelint drift` does instead.
+fn run_case(case: &Case, text: &str, rules: &RuleSet) -> Result<Outcome, String> {
+    let config = Config::for_case(case.env.clone());
+    let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
+    match &case.live {
+        Some(live) => check_drift_text(
+            text.as_bytes(),
+            path,
+            live.as_bytes(),
+            Path::new(LIVE_PATH),
+            &config,
+            rules,
+        ),
+        None => Ok(check_text(text.as_bytes(), path, &config, rules)),
+    }
+}
+
 /// What each bad case of a rule reports, as people read it: span, the text under it, severity,
 /// message and help. The test suite pins it per rule file as a snapshot.
 pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
@@ -95,17 +118,18 @@ pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
         };
         let name = case.name.as_deref().unwrap_or("unnamed");
         let _ = writeln!(out, "case {} ({name}):", index + 1);
-        let config = Config::for_case(case.env.clone());
-        let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
-        let outcome = check_text(bad.as_bytes(), path, &config, rules);
+        let Ok(outcome) = run_case(case, bad, rules) else {
+            continue;
+        };
         for finding in outcome.findings.iter().filter(|f| f.rule == rule.id) {
             let file = &outcome.sources[finding.origin.file];
             let start = file.position(finding.span().start);
             let end = file.position(finding.span().end);
             let under = file.text.get(finding.span()).unwrap_or_default();
+            let prefix = if file.path == LIVE_PATH { "live:" } else { "" };
             let _ = writeln!(
                 out,
-                "  {}:{}-{}:{} `{under}` {}: {}",
+                "  {prefix}{}:{}-{}:{} `{under}` {}: {}",
                 start.line,
                 start.column,
                 end.line,

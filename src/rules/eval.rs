@@ -168,6 +168,7 @@ fn finding(
             .map(|e| Arc::from(e.name.as_str()))
             .into_iter()
             .collect(),
+        policy: None,
     }
 }
 

@@ -1,10 +1,12 @@
 //! The `rules` stage: rule files compiled once, evaluated over every object of the project.
 
 mod api;
+pub mod admission;
 pub mod cases;
 mod code;
 mod cond;
 pub mod docs;
+pub mod drift;
 mod eval;
 mod facts;
 mod quantity;
@@ -45,6 +47,8 @@ pub mod ids {
     pub const SCHEMA_UNKNOWN_KIND: &str = "schema-unknown-kind";
     pub const DEPRECATED_API: &str = "deprecated-api";
     pub const REMOVED_API: &str = "removed-api";
+    pub const ADMISSION_POLICY: &str = "admission-policy";
+    pub const DRIFT: &str = "drift";
 }
 
 /// The built-in rule files, embedded at build time from `rules/`.

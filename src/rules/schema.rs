@@ -149,6 +149,10 @@ pub struct Case {
     pub bad: Option<String>,
     #[serde(default)]
     pub good: Option<String>,
+    /// A live dump (`kubectl get … -o yaml`): the case runs `kubelint drift` with it, the
+    /// case's document being Git; findings in the dump are expected as `live:line:column`.
+    #[serde(default)]
+    pub live: Option<String>,
     /// For a bad case: `line:column` of every finding, in order.
     #[serde(default)]
     pub expect: Vec<String>,

@@ -341,6 +341,7 @@ fn piece(start: usize, end: usize, origin: Origin) -> Piece {
         start: crate::source::offset(start),
         end: crate::source::offset(end),
         origin,
+        overrode: None,
     }
 }
 

@@ -1,0 +1,125 @@
+use std::path::Path;
+use std::sync::Arc;
+
+use cel::{Context, Value};
+
+use super::library;
+use crate::check::check_text;
+use crate::config::Config;
+use crate::rules::RuleSet;
+
+/// What one expression evaluates to with the Kubernetes functions.
+fn eval(source: &str) -> Result<Value, String> {
+    let env = Arc::new(library::environment());
+    let program = env.compile(source).map_err(|e| e.to_string())?;
+    let mut context = Context::with_env(env);
+    library::register(&mut context).unwrap();
+    program.execute(&context).map_err(|e| e.to_string())
+}
+
+#[test]
+fn quantities_compare_by_value_across_suffixes() {
+    assert_eq!(
+        eval("quantity('1Gi').isGreaterThan(quantity('1G'))"),
+        Ok(Value::Bool(true))
+    );
+    assert_eq!(
+        eval("quantity('500m').compareTo(quantity('0.5'))"),
+        Ok(Value::Int(0))
+    );
+    assert_eq!(eval("quantity('2k').asInteger()"), Ok(Value::Int(2000)));
+    assert_eq!(eval("isQuantity('1GB')"), Ok(Value::Bool(false)));
+    assert!(
+        eval("quantity('1GB')")
+            .unwrap_err()
+            .contains("invalid quantity")
+    );
+}
+
+#[test]
+fn regex_and_list_functions_follow_the_kubernetes_libraries() {
+    assert_eq!(eval("'abc 123'.find('[0-9]+')"), Ok(Value::from("123")));
+    assert_eq!(
+        eval("'a1b2c3'.findAll('[0-9]', 2).size()"),
+        Ok(Value::Int(2))
+    );
+    assert_eq!(eval("[1, 2, 2, 5].isSorted()"), Ok(Value::Bool(true)));
+    assert_eq!(eval("[3, 1].isSorted()"), Ok(Value::Bool(false)));
+    assert_eq!(eval("[1, 2, 3].sum()"), Ok(Value::Int(6)));
+    assert_eq!(eval("[4, 9, 2].max()"), Ok(Value::Int(9)));
+    assert_eq!(eval("[4, 9, 2].min()"), Ok(Value::Int(2)));
+    assert_eq!(eval("'a,b'.split(',').size()"), Ok(Value::Int(2)));
+    assert_eq!(eval("matches('v1.2.3', '^v1\\\\.')"), Ok(Value::Bool(true)));
+}
+
+fn findings(text: &str) -> Vec<(String, String)> {
+    let rules = RuleSet::load(&Config::empty(".".into())).unwrap();
+    let outcome = check_text(
+        text.as_bytes(),
+        Path::new("policy.yaml"),
+        &Config::empty(".".into()),
+        &rules,
+    );
+    outcome
+        .findings
+        .iter()
+        .filter(|f| &*f.rule == "admission-policy")
+        .map(|f| (f.severity.as_str().to_string(), f.message.clone()))
+        .collect()
+}
+
+const POLICY: &str = "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: { name: p }
+spec:
+  failurePolicy: FAILURE
+  matchConstraints:
+    resourceRules: [ { apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments] } ]
+  validations:
+    - expression: EXPRESSION
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: { name: b }
+spec: { policyName: p, validationActions: [Deny] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec: { replicas: 2 }
+";
+
+fn policy(expression: &str, failure: &str) -> String {
+    POLICY
+        .replace("EXPRESSION", expression)
+        .replace("FAILURE", failure)
+}
+
+#[test]
+fn an_expression_that_does_not_compile_is_reported_once_at_the_policy() {
+    let found = findings(&policy("\"object.spec.replicas <\"", "Fail"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "info");
+    assert!(found[0].1.contains("does not compile"), "{found:?}");
+}
+
+#[test]
+fn a_failing_expression_is_not_evaluated_unless_the_policy_ignores_failures() {
+    let missing = "\"object.spec.template.spec.containers.size() > 0\"";
+    let found = findings(&policy(missing, "Fail"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].1.contains("fails on this object"), "{found:?}");
+    assert_eq!(findings(&policy(missing, "Ignore")), Vec::new());
+}
+
+#[test]
+fn request_and_old_object_are_those_of_a_create() {
+    let create = "\"request.operation == 'CREATE' && oldObject == null && request.name == 'web'\"";
+    assert_eq!(findings(&policy(create, "Fail")), Vec::new());
+    let found = findings(&policy("\"request.operation == 'UPDATE'\"", "Fail"));
+    assert_eq!(found[0].0, "error");
+    assert!(
+        found[0].1.starts_with("policy `p`: failed expression:"),
+        "{found:?}"
+    );
+}
