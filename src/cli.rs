@@ -43,6 +43,15 @@ pub enum Command {
         /// applies.
         #[arg(long)]
         stdin_filename: Option<PathBuf>,
+        /// Apply the fixes rules declare, re-linting until none applies; then report what is left.
+        #[arg(long)]
+        fix: bool,
+        /// Print the fixes as a unified diff instead of writing them (exit 1 if there are any).
+        #[arg(long, conflicts_with = "fix")]
+        diff: bool,
+        /// With --fix or --diff, also apply the fixes rules mark unsafe.
+        #[arg(long)]
+        unsafe_fixes: bool,
     },
     /// Show which environments each path deploys to, per the config.
     Env {
@@ -104,12 +113,23 @@ pub fn run(cli: Cli) -> i32 {
             fail_on,
             config,
             stdin_filename,
+            fix,
+            diff,
+            unsafe_fixes,
         } => check_command(
             &paths,
-            format,
-            fail_on,
-            config.as_deref(),
-            stdin_filename.as_deref(),
+            CheckOptions {
+                format,
+                fail_on,
+                config: config.as_deref(),
+                stdin_filename: stdin_filename.as_deref(),
+                fixing: match (fix, diff) {
+                    (true, _) => Some(Fixing::Write),
+                    (_, true) => Some(Fixing::Diff),
+                    _ => None,
+                },
+                unsafe_fixes,
+            },
             &mut stdout,
         ),
         Command::Env { paths, config } => env_command(&paths, config.as_deref(), &mut stdout),
@@ -219,14 +239,35 @@ fn build_command(
     Ok(i32::from(failed))
 }
 
-fn check_command(
-    paths: &[PathBuf],
+/// `--fix` writes the fixes, `--diff` shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fixing {
+    Write,
+    Diff,
+}
+
+struct CheckOptions<'o> {
     format: Format,
     fail_on: FailOn,
-    config: Option<&Path>,
-    stdin_filename: Option<&Path>,
+    config: Option<&'o Path>,
+    stdin_filename: Option<&'o Path>,
+    fixing: Option<Fixing>,
+    unsafe_fixes: bool,
+}
+
+fn check_command(
+    paths: &[PathBuf],
+    options: CheckOptions<'_>,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
+    let CheckOptions {
+        format,
+        fail_on,
+        config,
+        stdin_filename,
+        fixing,
+        unsafe_fixes,
+    } = options;
     let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_filename.is_some() && !reads_stdin {
         return Err(CliError::Usage(
@@ -249,7 +290,42 @@ fn check_command(
     };
     let config = load_config(config, &searched_from)?;
     let rules = RuleSet::load(&config)?;
-    let outcome: Outcome = if reads_stdin {
+    if unsafe_fixes && fixing.is_none() {
+        return Err(CliError::Usage(
+            "--unsafe-fixes goes with --fix or --diff".into(),
+        ));
+    }
+    let defaults = [PathBuf::from(".")];
+    let linted = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let outcome: Outcome = if let Some(fixing) = fixing {
+        if reads_stdin {
+            return Err(CliError::Usage(
+                "--fix and --diff edit files; they cannot read standard input".into(),
+            ));
+        }
+        let options = crate::fix::Options {
+            unsafe_fixes,
+            only: None,
+        };
+        let write = fixing == Fixing::Write;
+        let (outcome, fixed) = crate::fix::fix_paths(linted, &config, &rules, options, write);
+        for refused in &fixed.refused {
+            eprintln!("kubelint: {refused}");
+        }
+        if !write {
+            for diff in &fixed.diffs {
+                out.write_all(diff.as_bytes())?;
+            }
+            eprintln!("kubelint: {}", fixed.summary("would fix"));
+            return Ok(i32::from(!fixed.diffs.is_empty()));
+        }
+        eprintln!("kubelint: {}", fixed.summary("fixed"));
+        outcome
+    } else if reads_stdin {
         if paths.len() > 1 {
             return Err(CliError::Usage(
                 "`-` (standard input) cannot be mixed with other paths".into(),
@@ -259,10 +335,8 @@ fn check_command(
         std::io::stdin().read_to_end(&mut text)?;
         let name = stdin_filename.unwrap_or(Path::new("stdin.yaml"));
         check::check_text(&text, name, &config, &rules)
-    } else if paths.is_empty() {
-        check::check_paths(&[PathBuf::from(".")], &config, &rules)
     } else {
-        check::check_paths(paths, &config, &rules)
+        check::check_paths(linted, &config, &rules)
     };
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -217,6 +217,7 @@ pub(crate) mod fixture {
             related: Vec::new(),
             object: None,
             envs: Vec::new(),
+            fix: None,
         }
     }
 }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use crate::check::check_text;
 use crate::config::Config;
+use crate::finding::Applicability;
+use crate::fix;
 
 use super::{Rule, RuleSet, ids};
 
@@ -116,6 +118,21 @@ pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
             if let Some(help) = &finding.help {
                 let _ = writeln!(out, "    help: {help}");
             }
+            if let Some(fix) = &finding.fix {
+                let safety = match fix.applicability {
+                    Applicability::Safe => "safe",
+                    Applicability::Unsafe => "unsafe",
+                };
+                let _ = writeln!(out, "    fix ({safety}): {}", fix.title);
+            }
+        }
+        let options = fix::Options {
+            unsafe_fixes: true,
+            only: Some(&rule.id),
+        };
+        let (fixed, _) = fix::fix_text(bad, path, &config, rules, options);
+        if fixed != *bad {
+            let _ = write!(out, "{}", fix::diff("case.yaml", bad, &fixed));
         }
     }
     out

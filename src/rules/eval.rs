@@ -168,6 +168,7 @@ fn finding(
             .map(|e| Arc::from(e.name.as_str()))
             .into_iter()
             .collect(),
+        fix: None,
     }
 }
 
@@ -244,7 +245,7 @@ impl Rule {
             let Some(origin) = clause.origin(scope) else {
                 continue;
             };
-            out.push(finding(
+            let mut found = finding(
                 self,
                 clause.severity,
                 clause.message.render(scope),
@@ -252,7 +253,12 @@ impl Rule {
                 origin,
                 Some(object_ref(scope.located, scope.env)),
                 scope.env,
-            ));
+            );
+            found.fix = clause
+                .fix
+                .as_ref()
+                .and_then(|fix| fix.build(scope, origin, clause.target(scope), &self.id));
+            out.push(found);
             // The first clause that fires speaks for the rule on this subject.
             return;
         }
@@ -273,6 +279,20 @@ impl CompiledClause {
             }
             fact if self.at_key => key_of(fact, scope).map(|n| n.origin()),
             fact => fact.node(scope).map(|n| n.origin()),
+        })
+    }
+}
+
+impl CompiledClause {
+    /// The node a fix's `replace` rewrites: the first present `at` node, else the subject's.
+    fn target<'a>(&self, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
+        if self.at.is_empty() {
+            return default_node(self.subject, scope);
+        }
+        self.at.iter().find_map(|fact| match fact {
+            Fact::Image => scope.container?.image.as_ref().map(|i| i.node),
+            Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest => None,
+            fact => fact.node(scope),
         })
     }
 }

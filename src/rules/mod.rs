@@ -6,6 +6,7 @@ mod cond;
 pub mod docs;
 mod eval;
 mod facts;
+mod fixes;
 mod quantity;
 mod regions;
 mod schema;
@@ -87,6 +88,7 @@ struct CompiledClause {
     severity: Severity,
     message: Template,
     help: Option<Template>,
+    fix: Option<fixes::CompiledFix>,
 }
 
 /// Every rule of the run, after the config disabled and re-graded them.
@@ -281,6 +283,11 @@ fn split_tests(text: &str) -> (&str, &str) {
 }
 
 impl Rule {
+    /// Whether any clause of the rule declares a fix.
+    pub fn has_fix(&self) -> bool {
+        self.clauses.iter().any(|c| c.fix.is_some())
+    }
+
     /// The rule's own test cases, read from its file's `tests:` section.
     pub fn cases(&self) -> Result<Vec<Case>, ConfigError> {
         let (text, first_line) = &self.tests;
@@ -505,6 +512,13 @@ fn compile_clause(
         Some(h) => Some(Template::compile(h).map_err(|e| (None, format!("help: {e}")))?),
         None => help.cloned(),
     };
+    let fix = clause
+        .fix
+        .as_ref()
+        .or(file.fix.as_ref())
+        .map(fixes::CompiledFix::compile)
+        .transpose()
+        .map_err(|e| (None, format!("fix: {e}")))?;
     Ok(CompiledClause {
         subject: file.subject.unwrap_or(Subject::Object),
         condition,
@@ -513,6 +527,7 @@ fn compile_clause(
         severity: clause.severity.unwrap_or(file.severity),
         message,
         help,
+        fix,
     })
 }
 
@@ -522,6 +537,7 @@ impl CompiledClause {
         facts.extend(&self.at);
         facts.extend(self.message.facts());
         facts.extend(self.help.iter().flat_map(Template::facts));
+        facts.extend(self.fix.iter().flat_map(fixes::CompiledFix::facts));
         facts
     }
 }
