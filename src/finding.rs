@@ -70,6 +70,15 @@ pub enum Applicability {
     Unsafe,
 }
 
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
 /// One text edit: the bytes of `origin` become `text`. An empty origin is an insertion.
 /// Edits are on origins, so a fix lands in whichever file set the value (a base, a values
 /// file, a kustomization), and the editor turns the same origins into UTF-16 ranges.

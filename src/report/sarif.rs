@@ -13,12 +13,12 @@ use std::path::Path;
 
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Location, Message,
+    MultiformatMessageString, PhysicalLocation, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, ToolComponent,
 };
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Fix, Severity};
 use crate::rules::{Rule, RuleSet};
 use crate::source::{Origin, Sources};
 
@@ -134,22 +134,55 @@ fn result(finding: &Finding, sources: &Sources, rule_index: Option<usize>) -> Sa
         });
         result.related_locations = Some(related.collect());
     }
+    result.fixes = finding
+        .fix
+        .as_ref()
+        .map(|fix| vec![sarif_fix(sources, fix)]);
     result
 }
 
-fn location(sources: &Sources, origin: Origin) -> Location {
+/// A fix as SARIF describes one: per file, the regions replaced and the text put there (an
+/// empty region is an insertion), in order.
+fn sarif_fix(sources: &Sources, fix: &Fix) -> SarifFix {
+    let mut changes: Vec<ArtifactChange> = Vec::new();
+    for (index, edit) in fix.edits.iter().enumerate() {
+        let replacement = Replacement::builder()
+            .deleted_region(region(sources, edit.origin))
+            .inserted_content(ArtifactContent::builder().text(edit.text.as_str()).build())
+            .build();
+        let same_file = index > 0 && fix.edits[index - 1].origin.file == edit.origin.file;
+        match changes.last_mut() {
+            Some(change) if same_file => change.replacements.push(replacement),
+            _ => changes.push(
+                ArtifactChange::builder()
+                    .artifact_location(artifact(&sources[edit.origin.file].path))
+                    .replacements(vec![replacement])
+                    .build(),
+            ),
+        }
+    }
+    SarifFix::builder()
+        .description(Message::builder().text(fix.title.as_str()).build())
+        .artifact_changes(changes)
+        .build()
+}
+
+fn region(sources: &Sources, origin: Origin) -> Region {
     let file = &sources[origin.file];
     let start = file.position(origin.range().start);
     let end = file.position(origin.range().end);
-    let region = Region::builder()
+    Region::builder()
         .start_line(int(start.line))
         .start_column(int(start.column))
         .end_line(int(end.line))
         .end_column(int(end.column))
-        .build();
+        .build()
+}
+
+fn location(sources: &Sources, origin: Origin) -> Location {
     let physical = PhysicalLocation::builder()
-        .artifact_location(artifact(&file.path))
-        .region(region)
+        .artifact_location(artifact(&sources[origin.file].path))
+        .region(region(sources, origin))
         .build();
     Location::builder().physical_location(physical).build()
 }
@@ -293,6 +326,30 @@ mod tests {
                 .unwrap()
                 .starts_with("https://")
         );
+    }
+
+    #[test]
+    fn a_fix_is_a_sarif_fix_of_replacements_per_file() {
+        let mut f = finding("a.yaml", "a: true\n", 3..7);
+        f.fix = Some(Fix {
+            title: "set a: false".into(),
+            applicability: crate::finding::Applicability::Safe,
+            edits: vec![crate::finding::Edit {
+                origin: f.origin,
+                text: "false".into(),
+            }],
+        });
+        let log = log_json(&[f], None);
+        let fix = &log["runs"][0]["results"][0]["fixes"][0];
+        assert_eq!(fix["description"]["text"], "set a: false");
+        let change = &fix["artifactChanges"][0];
+        assert_eq!(change["artifactLocation"]["uri"], "a.yaml");
+        let replacement = &change["replacements"][0];
+        assert_eq!(
+            replacement["deletedRegion"],
+            json!({"startLine": 1, "startColumn": 4, "endLine": 1, "endColumn": 8})
+        );
+        assert_eq!(replacement["insertedContent"]["text"], "false");
     }
 
     #[test]

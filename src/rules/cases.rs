@@ -7,7 +7,6 @@ use std::path::Path;
 
 use crate::check::check_text;
 use crate::config::Config;
-use crate::finding::Applicability;
 use crate::fix;
 
 use super::{Rule, RuleSet, ids};
@@ -119,10 +118,7 @@ pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
                 let _ = writeln!(out, "    help: {help}");
             }
             if let Some(fix) = &finding.fix {
-                let safety = match fix.applicability {
-                    Applicability::Safe => "safe",
-                    Applicability::Unsafe => "unsafe",
-                };
+                let safety = fix.applicability.as_str();
                 let _ = writeln!(out, "    fix ({safety}): {}", fix.title);
             }
         }

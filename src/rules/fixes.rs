@@ -150,16 +150,14 @@ impl CompiledFix {
                 let digest = image
                     .node
                     .origin_of(image_part(image.text, &Fact::ImageDigest)?);
-                edits.push(edit::remove_bytes(text(digest.file)?, digest, "@")?);
+                let file = text(digest.file)?;
+                // In the reference itself the `@…` goes; a `digest:` that a Helm image block
+                // or a kustomization sets on its own is emptied, which both read as none.
+                let removed = edit::remove_bytes(file, digest, "@")
+                    .or_else(|| edit::empty_scalar(file, digest, "sha256:"));
+                edits.push(removed?);
             }
-            Some(path) => {
-                let (parent, key) = parent_and_key(path, scope)?;
-                edits.push(edit::remove_entry(
-                    text(parent.origin().file)?,
-                    parent,
-                    key,
-                )?);
-            }
+            Some(path) => edits.push(remove_entry(scope, path, &text)?),
         }
         for (path, value) in &self.set {
             let (start, keys) = start_and_keys(path, scope)?;
@@ -191,6 +189,27 @@ impl CompiledFix {
             edits,
         })
     }
+}
+
+/// The entry removed where its key was written: through the effective tree when the
+/// mapping is one file's, else (a mapping Helm layering or a patch merged) in the file and
+/// mapping that wrote the key.
+fn remove_entry<'t>(
+    scope: &Scope<'_, '_>,
+    path: &Fact,
+    text: &impl Fn(crate::source::FileId) -> Option<Text<'t>>,
+) -> Option<Edit> {
+    let (parent, key) = parent_and_key(path, scope)?;
+    if let Some(edit) = edit::remove_entry(text(parent.origin().file)?, parent, key) {
+        return Some(edit);
+    }
+    let (key_node, _) = parent.entry(key)?;
+    let written = key_node.origin();
+    let file = scope.project.files.get(written.file.0 as usize)?;
+    file.stream.documents.iter().find_map(|doc| {
+        let (mapping, name) = edit::mapping_holding(doc, written.range())?;
+        edit::remove_entry(text(written.file)?, mapping, name)
+    })
 }
 
 fn append<'t>(

@@ -8,7 +8,7 @@ use std::ops::Range;
 use crate::finding::Edit;
 use crate::source::{FileId, Origin};
 
-use super::Node;
+use super::{Document, Node};
 
 /// The text of the one file the edited nodes come from.
 #[derive(Clone, Copy)]
@@ -154,6 +154,17 @@ pub fn remove_bytes(text: Text<'_>, origin: Origin, expected_prefix: &str) -> Op
     .then(|| text.edit(origin.range(), ""))
 }
 
+/// A scalar written at `origin` whose value starts with `prefix` (quoted or not) emptied to `""`.
+pub fn empty_scalar(text: Text<'_>, origin: Origin, prefix: &str) -> Option<Edit> {
+    let source = text
+        .text
+        .get(origin.range())
+        .filter(|_| origin.file == text.file)?;
+    let value = source.trim_start_matches(['"', '\'']);
+    (value.starts_with(prefix) && !source.contains(['\n', '\r']))
+        .then(|| text.edit(origin.range(), "\"\""))
+}
+
 /// The entry `key` of `mapping` removed: its lines in a block mapping, its item and comma in a
 /// flow mapping; the only entry of a block mapping leaves `{}` after the parent key.
 pub fn remove_entry(text: Text<'_>, mapping: Node<'_>, key: &str) -> Option<Edit> {
@@ -168,12 +179,11 @@ pub fn remove_entry(text: Text<'_>, mapping: Node<'_>, key: &str) -> Option<Edit
     let end = value_range.end.max(key_range.end);
     if text.is_flow(&map) {
         let after = &text.text[end..map.end];
-        let rest = after.trim_start_matches([' ', '\t']);
-        if let Some(next) = rest.strip_prefix(',') {
-            let skip = after.len() - next.trim_start_matches([' ', '\t']).len();
+        if let Some(next) = after.trim_start().strip_prefix(',') {
+            let skip = after.len() - next.trim_start().len();
             return Some(text.edit(key_range.start..end + skip, ""));
         }
-        let before = text.text[map.start..key_range.start].trim_end_matches([' ', '\t']);
+        let before = text.text[map.start..key_range.start].trim_end();
         let comma = before.strip_suffix(',')?;
         return Some(text.edit(map.start + comma.len()..end, ""));
     }
@@ -332,6 +342,26 @@ pub fn suppress_above(text: Text<'_>, at: usize, rule: &str) -> Option<Edit> {
         text.eol()
     );
     Some(text.edit(start..start, comment))
+}
+
+/// The mapping of a parsed document that holds the key written at `key` (a byte range of the
+/// document's file), and that key: where an entry of a merged or layered mapping was written.
+pub fn mapping_holding<'d>(doc: &'d Document, key: Range<usize>) -> Option<(Node<'d>, &'d str)> {
+    let mut pending: Vec<Node<'d>> = doc.root().into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(node) = pending.pop() {
+        if !seen.insert(node.id()) || !node.span().contains(&key.start) {
+            continue;
+        }
+        for (k, v) in node.pairs() {
+            if k.span() == key {
+                return k.as_str().map(|name| (node, name));
+            }
+            pending.push(v);
+        }
+        pending.extend(node.items());
+    }
+    None
 }
 
 /// Whether a string reads back as the same string when written without quotes.
