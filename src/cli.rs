@@ -52,6 +52,12 @@ pub enum Command {
         /// With --fix or --diff, also apply the fixes rules mark unsafe.
         #[arg(long)]
         unsafe_fixes: bool,
+        /// Record today's findings in FILE (JSON), so that `--baseline FILE` hides them.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "baseline"])]
+        write_baseline: Option<PathBuf>,
+        /// Report only findings that FILE (written by --write-baseline) does not record.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Show which environments each path deploys to, per the config.
     Env {
@@ -116,6 +122,8 @@ pub fn run(cli: Cli) -> i32 {
             fix,
             diff,
             unsafe_fixes,
+            write_baseline,
+            baseline,
         } => check_command(
             &paths,
             CheckOptions {
@@ -129,6 +137,8 @@ pub fn run(cli: Cli) -> i32 {
                     _ => None,
                 },
                 unsafe_fixes,
+                write_baseline: write_baseline.as_deref(),
+                baseline: baseline.as_deref(),
             },
             &mut stdout,
         ),
@@ -253,6 +263,8 @@ struct CheckOptions<'o> {
     stdin_filename: Option<&'o Path>,
     fixing: Option<Fixing>,
     unsafe_fixes: bool,
+    write_baseline: Option<&'o Path>,
+    baseline: Option<&'o Path>,
 }
 
 fn check_command(
@@ -267,6 +279,8 @@ fn check_command(
         stdin_filename,
         fixing,
         unsafe_fixes,
+        write_baseline,
+        baseline,
     } = options;
     let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_filename.is_some() && !reads_stdin {
@@ -338,6 +352,24 @@ fn check_command(
     } else {
         check::check_paths(linted, &config, &rules)
     };
+    let mut outcome = outcome;
+    if let Some(path) = write_baseline {
+        let recorded = report::baseline::record(&outcome.findings, &outcome.sources, &config);
+        report::baseline::write(path, &recorded).map_err(CliError::Usage)?;
+        eprintln!(
+            "kubelint: recorded {} findings in {}",
+            recorded.findings.len(),
+            path.display()
+        );
+        return Ok(0);
+    }
+    if let Some(path) = baseline {
+        let known = report::baseline::read(path).map_err(CliError::Usage)?;
+        let findings = std::mem::take(&mut outcome.findings);
+        let (kept, hidden) = report::baseline::filter(findings, &outcome.sources, &config, &known);
+        outcome.findings = kept;
+        outcome.baseline_hidden = hidden;
+    }
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let context = report::Context {

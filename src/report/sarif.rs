@@ -26,6 +26,8 @@ const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/kubelint/kubelint";
 const SRCROOT: &str = "%SRCROOT%";
+/// The `partialFingerprints` key of kubelint's fingerprint, versioned as the baseline is.
+const FINGERPRINT: &str = "kubelint/v1";
 
 /// Writes one SARIF log with one run. `root` is the folder finding paths are relative to.
 pub fn write(
@@ -53,9 +55,16 @@ fn log(findings: &[Finding], sources: &Sources, rules: &RuleSet, root: Option<&P
         .information_uri(INFORMATION_URI)
         .rules(rules.rules().iter().map(descriptor).collect::<Vec<_>>())
         .build();
+    let fingerprints = super::baseline::fingerprints(findings, sources);
     let results: Vec<SarifResult> = findings
         .iter()
-        .map(|f| result(f, sources, index.get(&*f.rule).copied()))
+        .zip(fingerprints)
+        .map(|(f, fingerprint)| {
+            let mut result = result(f, sources, index.get(&*f.rule).copied());
+            // The baseline's fingerprint, so code scanning follows a finding as lines move.
+            result.partial_fingerprints = Some([(FINGERPRINT.to_string(), fingerprint)].into());
+            result
+        })
         .collect();
     let mut run = Run::builder()
         .tool(driver)
