@@ -392,3 +392,132 @@ fn double_quoted(value: &str) -> String {
     out.push('"');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    /// Applies one edit made on the first document's root by `make`.
+    fn edited(source: &str, make: impl Fn(Text<'_>, Node<'_>) -> Option<Edit>) -> Option<String> {
+        let stream = parse(source);
+        let root = stream.documents.first()?.root()?;
+        let text = Text {
+            file: FileId(0),
+            text: source,
+        };
+        let edit = make(text, root)?;
+        let mut out = source.to_string();
+        out.replace_range(edit.origin.range(), &edit.text);
+        Some(out)
+    }
+
+    #[test]
+    fn a_scalar_keeps_its_quotes_and_its_comment() {
+        let out = edited("a: 'x'  # why\n", |t, r| {
+            replace_scalar(t, r.get("a")?, "y")
+        });
+        assert_eq!(out.as_deref(), Some("a: 'y'  # why\n"));
+        let out = edited("a: x\n", |t, r| replace_scalar(t, r.get("a")?, "y: z"));
+        assert_eq!(
+            out.as_deref(),
+            Some("a: \"y: z\"\n"),
+            "quoted when plain would change it"
+        );
+        let out = edited("a: \"x\\ty\"\n", |t, r| replace_scalar(t, r.get("a")?, "z"));
+        assert_eq!(out, None, "escapes are not rewritten by guess");
+    }
+
+    #[test]
+    fn keys_are_inserted_at_the_mappings_indentation_with_its_line_breaks() {
+        let source = "spec:\r\n    containers: []\r\n    hostPID: true\r\n";
+        let out = edited(source, |t, r| {
+            set_path(
+                t,
+                r.get("spec")?,
+                &["securityContext", "runAsNonRoot"],
+                "true",
+            )
+        });
+        assert_eq!(
+            out.as_deref(),
+            Some(
+                "spec:\r\n    containers: []\r\n    hostPID: true\r\n    securityContext:\r\n        runAsNonRoot: true\r\n"
+            )
+        );
+        let out = edited("a: { b: 1 }", |t, r| {
+            set_path(t, r.get("a")?, &["c", "d"], "2")
+        });
+        assert_eq!(out.as_deref(), Some("a: { b: 1, c: { d: 2 } }"));
+        let out = edited("a: {}\n", |t, r| set_path(t, r.get("a")?, &["c"], "2"));
+        assert_eq!(out.as_deref(), Some("a: { c: 2 }\n"));
+    }
+
+    #[test]
+    fn a_last_line_without_a_break_gets_one_before_the_new_key() {
+        let out = edited("a:\n  b: 1", |t, r| set_path(t, r.get("a")?, &["c"], "2"));
+        assert_eq!(out.as_deref(), Some("a:\n  b: 1\n  c: 2"));
+    }
+
+    #[test]
+    fn entries_are_removed_with_their_lines_or_their_comma() {
+        let out = edited("m:\n  a: 1\n  b: 2 # two\n  c: 3\n", |t, r| {
+            remove_entry(t, r.get("m")?, "b")
+        });
+        assert_eq!(out.as_deref(), Some("m:\n  a: 1\n  c: 3\n"));
+        let out = edited("m: { a: 1, b: 2 }\n", |t, r| {
+            remove_entry(t, r.get("m")?, "a")
+        });
+        assert_eq!(out.as_deref(), Some("m: { b: 2 }\n"));
+        let out = edited("m: { a: 1, b: 2 }\n", |t, r| {
+            remove_entry(t, r.get("m")?, "b")
+        });
+        assert_eq!(out.as_deref(), Some("m: { a: 1 }\n"));
+        let out = edited("m:\n  a: 1\nn: 2\n", |t, r| {
+            remove_entry(t, r.get("m")?, "a")
+        });
+        assert_eq!(
+            out.as_deref(),
+            Some("m: {}\nn: 2\n"),
+            "the only entry leaves `{{}}`"
+        );
+    }
+
+    #[test]
+    fn items_are_appended_at_the_dash_column_or_inside_the_brackets() {
+        let out = edited("s:\n- name: a\n", |t, r| {
+            append_item(t, r.get("s")?, "name: b", "{ name: b }")
+        });
+        assert_eq!(out.as_deref(), Some("s:\n- name: a\n- name: b\n"));
+        let out = edited("s: [ a ]\n", |t, r| append_item(t, r.get("s")?, "b", "b"));
+        assert_eq!(out.as_deref(), Some("s: [ a, b ]\n"));
+        let out = edited("m:\n  x: 1\n", |t, r| {
+            let leaf = Leaf::Item {
+                block: "name: b",
+                flow: "{ name: b }",
+            };
+            insert_entry(t, r.get("m")?, &["s"], leaf)
+        });
+        assert_eq!(out.as_deref(), Some("m:\n  x: 1\n  s:\n    - name: b\n"));
+    }
+
+    #[test]
+    fn a_suppression_comment_takes_the_lines_indentation() {
+        let source = "a:\n  b: 1\n";
+        let out = edited(source, |t, _| suppress_above(t, 5, "some-rule"));
+        assert_eq!(
+            out.as_deref(),
+            Some("a:\n  # kubelint-disable-next-line some-rule\n  b: 1\n")
+        );
+    }
+
+    #[test]
+    fn the_mapping_that_wrote_a_key_is_found_by_its_span() {
+        let source = "a:\n  b:\n    c: 1\n";
+        let stream = parse(source);
+        let at = source.find('c').unwrap();
+        let (mapping, key) = mapping_holding(&stream.documents[0], at..at + 1).unwrap();
+        assert_eq!(key, "c");
+        assert_eq!(mapping.span().start, at);
+    }
+}
