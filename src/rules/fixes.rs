@@ -14,6 +14,8 @@ use super::template::Template;
 
 #[derive(Debug, Clone)]
 pub(super) struct CompiledFix {
+    /// The title as written and why the fix is unsafe, for the rule's docs.
+    pub(super) described: (String, Option<String>),
     title: Template,
     applicability: Applicability,
     replace: Option<Template>,
@@ -80,6 +82,7 @@ impl CompiledFix {
             })
             .transpose()?;
         let fix = CompiledFix {
+            described: (spec.title.clone(), spec.unsafe_because.clone()),
             title: template(&spec.title)?,
             applicability: if spec.unsafe_because.is_some() {
                 Applicability::Unsafe

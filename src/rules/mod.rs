@@ -288,6 +288,17 @@ impl Rule {
         self.clauses.iter().any(|c| c.fix.is_some())
     }
 
+    /// Each distinct fix of the rule: its title as written, and why it is unsafe if it is.
+    pub fn fixes(&self) -> Vec<&(String, Option<String>)> {
+        let mut fixes: Vec<&(String, Option<String>)> = Vec::new();
+        for fix in self.clauses.iter().filter_map(|c| c.fix.as_ref()) {
+            if !fixes.contains(&&fix.described) {
+                fixes.push(&fix.described);
+            }
+        }
+        fixes
+    }
+
     /// The rule's own test cases, read from its file's `tests:` section.
     pub fn cases(&self) -> Result<Vec<Case>, ConfigError> {
         let (text, first_line) = &self.tests;
