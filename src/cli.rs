@@ -331,7 +331,7 @@ fn check_command(
             eprintln!("kubelint: {refused}");
         }
         if !write {
-            for diff in &fixed.diffs {
+            for diff in fixed.diffs.values() {
                 out.write_all(diff.as_bytes())?;
             }
             eprintln!("kubelint: {}", fixed.summary("would fix"));

@@ -2,14 +2,14 @@
 //! text, and either written back or shown as a unified diff. Fixing iterates as ruff does:
 //! fix, re-lint, fix what the new text allows, up to [`MAX_ROUNDS`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::check::{self, Outcome};
 use crate::config::Config;
 use crate::finding::{Applicability, Edit, Finding};
 use crate::rules::RuleSet;
-use crate::source::{Encoding, FileId, Sources};
+use crate::source::{Encoding, FileId, Origin, Sources};
 
 /// Enough rounds for a fix that enables another (a mirror, then its digest) and a bound on
 /// fixes that would keep undoing each other.
@@ -36,10 +36,14 @@ pub struct Plan {
 
 /// Chooses fixes in the findings' order (file, position, rule), so the choice never depends
 /// on thread count or path order. A fix is taken whole when none of its edits touches an edit
-/// already taken (an identical edit, such as one pull secret two containers need, counts
-/// once); the others wait for the next round, made against the new text.
+/// already taken, ends included (the order of two insertions at one point would be a guess);
+/// an identical edit, such as one pull secret two containers need, counts once. The others
+/// wait for the next round, made against the new text.
 pub fn plan(findings: &[Finding], options: Options<'_>) -> Plan {
     let mut plan = Plan::default();
+    // Per file, the edits taken by (start, end): disjoint, so only the last one starting at or
+    // before a new edit's end can touch it, and each check is a lookup, not a scan.
+    let mut taken: BTreeMap<FileId, BTreeMap<(u32, u32), &str>> = BTreeMap::new();
     for finding in findings {
         let Some(fix) = &finding.fix else { continue };
         if options.only.is_some_and(|only| only != &*finding.rule) {
@@ -50,28 +54,37 @@ pub fn plan(findings: &[Finding], options: Options<'_>) -> Plan {
             continue;
         }
         let clashes = fix.edits.iter().any(|edit| {
-            plan.edits
-                .get(&edit.origin.file)
-                .is_some_and(|taken| taken.iter().any(|t| t != edit && touches(t, edit)))
+            let (start, end) = (edit.origin.start, edit.origin.end);
+            let Some(file) = taken.get(&edit.origin.file) else {
+                return false;
+            };
+            if file.get(&(start, end)) == Some(&edit.text.as_str()) {
+                return false;
+            }
+            file.range(..=(end, u32::MAX))
+                .next_back()
+                .is_some_and(|(&(_, last_end), _)| last_end >= start)
         });
         if clashes {
             continue;
         }
         for edit in &fix.edits {
-            let taken = plan.edits.entry(edit.origin.file).or_default();
-            if !taken.contains(edit) {
-                taken.push(edit.clone());
-            }
+            let file = taken.entry(edit.origin.file).or_default();
+            file.insert((edit.origin.start, edit.origin.end), &edit.text);
         }
         plan.fixed += 1;
     }
+    for (file, edits) in taken {
+        let edits = edits
+            .into_iter()
+            .map(|((start, end), text)| Edit {
+                origin: Origin::new(file, start as usize..end as usize),
+                text: text.to_string(),
+            })
+            .collect();
+        plan.edits.insert(file, edits);
+    }
     plan
-}
-
-/// Two edits touch when their ranges meet, ends included: the order of two insertions at one
-/// point, or of an insertion at the edge of a replacement, would otherwise be a guess.
-fn touches(a: &Edit, b: &Edit) -> bool {
-    a.origin.start <= b.origin.end && b.origin.start <= a.origin.end
 }
 
 /// The text with non-overlapping edits applied; every byte outside them is kept.
@@ -114,13 +127,13 @@ pub fn diff(path: &str, old: &str, new: &str) -> String {
 pub struct Report {
     /// Findings fixed, over every round.
     pub fixed: usize,
-    pub files: Vec<String>,
+    pub files: BTreeSet<String>,
     /// Findings left with an unsafe fix that `--unsafe-fixes` would apply.
     pub unsafe_skipped: usize,
-    /// Files that could not be fixed, and why.
-    pub refused: Vec<String>,
-    /// With `--diff`: the diff of each file, in path order.
-    pub diffs: Vec<String>,
+    /// Files that could not be fixed, and why, in path order.
+    pub refused: BTreeSet<String>,
+    /// With `--diff`: the diff of each file by path, so they print in path order.
+    pub diffs: BTreeMap<String, String>,
 }
 
 impl Report {
@@ -190,13 +203,14 @@ pub fn fix_paths(
             let new = match result {
                 Ok(new) => new,
                 Err(why) => {
-                    push_once(&mut report.refused, why);
+                    report.refused.insert(why);
                     continue;
                 }
             };
             if !write {
-                report.diffs.push(diff(&file.path, &file.text, &new));
-                push_once(&mut report.files, file.path.clone());
+                let shown = diff(&file.path, &file.text, &new);
+                report.diffs.insert(file.path.clone(), shown);
+                report.files.insert(file.path.clone());
                 continue;
             }
             let path = Path::new(&file.path);
@@ -204,22 +218,21 @@ pub fn fix_paths(
             match std::fs::read(path) {
                 Ok(bytes) if bytes == file.text.as_bytes() => {}
                 _ => {
-                    push_once(
-                        &mut report.refused,
-                        format!("{}: not fixed: it changed while kubelint ran", file.path),
-                    );
+                    let why = format!("{}: not fixed: it changed while kubelint ran", file.path);
+                    report.refused.insert(why);
                     continue;
                 }
             }
             match std::fs::write(path, new.as_bytes()) {
                 Ok(()) => {
                     wrote = true;
-                    push_once(&mut report.files, file.path.clone());
+                    report.files.insert(file.path.clone());
                 }
-                Err(e) => push_once(
-                    &mut report.refused,
-                    format!("{}: not fixed: {e}", file.path),
-                ),
+                Err(e) => {
+                    report
+                        .refused
+                        .insert(format!("{}: not fixed: {e}", file.path));
+                }
             }
         }
         if !write {
@@ -232,14 +245,7 @@ pub fn fix_paths(
         report.fixed += plan.fixed;
         outcome = check::check_paths(paths, config, rules);
     }
-    report.files.sort();
     (outcome, report)
-}
-
-fn push_once(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
-        list.push(item);
-    }
 }
 
 /// Text fixed in memory as if it were the file at `path`, iterated like [`fix_paths`]: the
@@ -297,8 +303,26 @@ mod tests {
     }
 
     #[test]
-    fn edits_that_touch_are_not_both_taken() {
-        assert!(touches(&edit(3..3, "x"), &edit(3..5, "y")));
-        assert!(!touches(&edit(0..2, "x"), &edit(3..5, "y")));
+    fn edits_that_touch_wait_for_the_next_round_and_identical_ones_count_once() {
+        use crate::finding::Fix;
+        let finding = |edits: Vec<Edit>| {
+            let mut f = crate::report::fixture::finding("a.yaml", "a: 1\n", 0..1);
+            f.fix = Some(Fix {
+                title: "t".into(),
+                applicability: Applicability::Safe,
+                edits,
+            });
+            f
+        };
+        let findings = [
+            finding(vec![edit(3..3, "x")]),
+            finding(vec![edit(3..5, "y")]),
+            finding(vec![edit(3..3, "x")]),
+            finding(vec![edit(6..7, "z")]),
+        ];
+        let plan = plan(&findings, Options::default());
+        assert_eq!(plan.fixed, 3);
+        let taken = &plan.edits[&FileId(0)];
+        assert_eq!(taken, &vec![edit(3..3, "x"), edit(6..7, "z")]);
     }
 }
