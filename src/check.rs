@@ -28,6 +28,8 @@ pub struct Outcome {
     /// Configuration warnings, at their place in the config: environment paths that match
     /// no file of the repository (checked when the run saw the whole repository).
     pub warnings: Vec<crate::config::ConfigError>,
+    /// Findings `--baseline` hid, for the summary.
+    pub baseline_hidden: usize,
 }
 
 /// Lints files and folders. When only files are named (as pre-commit names changed files) and
@@ -278,7 +280,7 @@ fn drift_of(
         sources,
         files: files.len(),
         objects,
-        warnings: Vec::new(),
+        ..Outcome::default()
     })
 }
 
@@ -629,6 +631,7 @@ fn finish(
         files: linted_files.len(),
         objects,
         warnings: Vec::new(),
+        baseline_hidden: 0,
     };
     // The trees are most of the run's memory; free them on every core rather than one.
     built.into_par_iter().for_each(drop);

@@ -47,6 +47,21 @@ pub enum Command {
         /// environment, and lint what it renders (helm from `KUBELINT_HELM`, else PATH).
         #[arg(long)]
         helm_render: bool,
+        /// Apply the fixes rules declare, re-linting until none applies; then report what is left.
+        #[arg(long)]
+        fix: bool,
+        /// Print the fixes as a unified diff instead of writing them (exit 1 if there are any).
+        #[arg(long, conflicts_with = "fix")]
+        diff: bool,
+        /// With --fix or --diff, also apply the fixes rules mark unsafe.
+        #[arg(long)]
+        unsafe_fixes: bool,
+        /// Record today's findings in FILE (JSON), so that `--baseline FILE` hides them.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "baseline"])]
+        write_baseline: Option<PathBuf>,
+        /// Report only findings that FILE (written by --write-baseline) does not record.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Compare what an environment gets from Git with what its cluster runs.
     Drift {
@@ -131,6 +146,11 @@ pub fn run(cli: Cli) -> i32 {
             config,
             stdin_filename,
             helm_render,
+            fix,
+            diff,
+            unsafe_fixes,
+            write_baseline,
+            baseline,
         } => check_command(
             &paths,
             CheckOptions {
@@ -139,6 +159,14 @@ pub fn run(cli: Cli) -> i32 {
                 config: config.as_deref(),
                 stdin_filename: stdin_filename.as_deref(),
                 helm_render,
+                fixing: match (fix, diff) {
+                    (true, _) => Some(Fixing::Write),
+                    (_, true) => Some(Fixing::Diff),
+                    _ => None,
+                },
+                unsafe_fixes,
+                write_baseline: write_baseline.as_deref(),
+                baseline: baseline.as_deref(),
             },
             &mut stdout,
         ),
@@ -304,6 +332,17 @@ struct CheckOptions<'a> {
     config: Option<&'a Path>,
     stdin_filename: Option<&'a Path>,
     helm_render: bool,
+    fixing: Option<Fixing>,
+    unsafe_fixes: bool,
+    write_baseline: Option<&'a Path>,
+    baseline: Option<&'a Path>,
+}
+
+/// `--fix` writes the fixes, `--diff` shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fixing {
+    Write,
+    Diff,
 }
 
 fn check_command(
@@ -317,6 +356,10 @@ fn check_command(
         config,
         stdin_filename,
         helm_render,
+        fixing,
+        unsafe_fixes,
+        write_baseline,
+        baseline,
     } = options;
     let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_filename.is_some() && !reads_stdin {
@@ -344,7 +387,42 @@ fn check_command(
         config.helm_binary = Some(crate::model::helm::locate_helm().map_err(CliError::Usage)?);
     }
     let rules = RuleSet::load(&config)?;
-    let outcome: Outcome = if reads_stdin {
+    if unsafe_fixes && fixing.is_none() {
+        return Err(CliError::Usage(
+            "--unsafe-fixes goes with --fix or --diff".into(),
+        ));
+    }
+    let defaults = [PathBuf::from(".")];
+    let linted = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let outcome: Outcome = if let Some(fixing) = fixing {
+        if reads_stdin {
+            return Err(CliError::Usage(
+                "--fix and --diff edit files; they cannot read standard input".into(),
+            ));
+        }
+        let options = crate::fix::Options {
+            unsafe_fixes,
+            only: None,
+        };
+        let write = fixing == Fixing::Write;
+        let (outcome, fixed) = crate::fix::fix_paths(linted, &config, &rules, options, write);
+        for refused in &fixed.refused {
+            eprintln!("kubelint: {refused}");
+        }
+        if !write {
+            for diff in fixed.diffs.values() {
+                out.write_all(diff.as_bytes())?;
+            }
+            eprintln!("kubelint: {}", fixed.summary("would fix"));
+            return Ok(i32::from(!fixed.diffs.is_empty()));
+        }
+        eprintln!("kubelint: {}", fixed.summary("fixed"));
+        outcome
+    } else if reads_stdin {
         if paths.len() > 1 {
             return Err(CliError::Usage(
                 "`-` (standard input) cannot be mixed with other paths".into(),
@@ -354,11 +432,27 @@ fn check_command(
         std::io::stdin().read_to_end(&mut text)?;
         let name = stdin_filename.unwrap_or(Path::new("stdin.yaml"));
         check::check_text(&text, name, &config, &rules)
-    } else if paths.is_empty() {
-        check::check_paths(&[PathBuf::from(".")], &config, &rules)
     } else {
-        check::check_paths(paths, &config, &rules)
+        check::check_paths(linted, &config, &rules)
     };
+    let mut outcome = outcome;
+    if let Some(path) = write_baseline {
+        let recorded = report::baseline::record(&outcome.findings, &outcome.sources, &config);
+        report::baseline::write(path, &recorded).map_err(CliError::Usage)?;
+        eprintln!(
+            "kubelint: recorded {} findings in {}",
+            recorded.findings.len(),
+            path.display()
+        );
+        return Ok(0);
+    }
+    if let Some(path) = baseline {
+        let known = report::baseline::read(path).map_err(CliError::Usage)?;
+        let findings = std::mem::take(&mut outcome.findings);
+        let (kept, hidden) = report::baseline::filter(findings, &outcome.sources, &config, &known);
+        outcome.findings = kept;
+        outcome.baseline_hidden = hidden;
+    }
     report_outcome(&outcome, format, fail_on, &rules, out)
 }
 

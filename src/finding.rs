@@ -60,6 +60,44 @@ pub struct Finding {
     pub envs: Vec<Arc<str>>,
     /// The ValidatingAdmissionPolicy an `admission-policy` finding comes from.
     pub policy: Option<String>,
+    /// The edits that fix the finding, when its rule declares a fix that applies here.
+    pub fix: Option<Fix>,
+}
+
+/// Whether a fix keeps what the manifest means (`Safe`, applied by `--fix`) or may change
+/// how the workload runs (`Unsafe`, applied only with `--unsafe-fixes`), as ruff marks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// One text edit: the bytes of `origin` become `text`. An empty origin is an insertion.
+/// Edits are on origins, so a fix lands in whichever file set the value (a base, a values
+/// file, a kustomization), and the editor turns the same origins into UTF-16 ranges.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Edit {
+    pub origin: Origin,
+    pub text: String,
+}
+
+/// What `--fix` applies and an editor offers as a code action: a title and edits that are
+/// applied together or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    /// Sorted by position, never overlapping one another.
+    pub edits: Vec<Edit>,
 }
 
 impl Finding {

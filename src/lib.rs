@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod finding;
+pub mod fix;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -19,8 +19,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FileId(pub u32);
 
-/// Where a value came from: a byte range in one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// Where a value came from: a byte range in one file; ordered by file, then position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Origin {
     pub file: FileId,
     pub start: u32,

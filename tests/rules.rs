@@ -96,3 +96,92 @@ fn generated_rule_docs_are_current() {
         "README's rule table is stale: run KUBELINT_BLESS=1 cargo test --test rules"
     );
 }
+
+/// Every rule's bad cases fixed one rule at a time (unsafe fixes too), also saved with CRLF
+/// line breaks and a byte-order mark: the first round changes no byte outside its edits, the
+/// result re-lints without that rule's fixable findings and without syntax errors, a second
+/// run changes nothing, and CRLF and the BOM survive.
+#[test]
+fn every_fix_keeps_other_bytes_converges_and_is_idempotent() {
+    use kubelint::check::check_text;
+    use kubelint::fix::{self, Options};
+    let rules = builtin().with_every_rule_on();
+    let mut fixed_rules = Vec::new();
+    for rule in rules.rules() {
+        for (index, case) in rule.cases().unwrap().iter().enumerate() {
+            let Some(bad) = &case.bad else { continue };
+            let config = Config::for_case(case.env.clone());
+            let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
+            let crlf = format!("\u{feff}{}", bad.replace('\n', "\r\n"));
+            for text in [bad.clone(), crlf] {
+                let what = format!("{} case {}", rule.id, index + 1);
+                let options = Options {
+                    unsafe_fixes: true,
+                    only: Some(&rule.id),
+                };
+                let before = check_text(text.as_bytes(), path, &config, &rules);
+                let plan = fix::plan(&before.findings, options);
+                let Some(edits) = plan.edits.get(&kubelint::source::FileId(0)) else {
+                    continue;
+                };
+                let once = fix::apply(&text, edits);
+                let mut sorted = edits.clone();
+                sorted.sort();
+                let (mut old_at, mut new_at) = (0, 0);
+                for edit in &sorted {
+                    let range = edit.origin.range();
+                    let kept = &text[old_at..range.start];
+                    assert_eq!(
+                        &once[new_at..new_at + kept.len()],
+                        kept,
+                        "{what}: bytes moved"
+                    );
+                    new_at += kept.len() + edit.text.len();
+                    old_at = range.end;
+                }
+                assert_eq!(&once[new_at..], &text[old_at..], "{what}: the tail changed");
+                let (fixed, rounds) = fix::fix_text(&text, path, &config, &rules, options);
+                assert!(rounds < fix::MAX_ROUNDS, "{what}: fixes never settle");
+                let after = check_text(fixed.as_bytes(), path, &config, &rules);
+                let left: Vec<_> = after
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule == rule.id && f.fix.is_some())
+                    .collect();
+                assert!(
+                    left.is_empty(),
+                    "{what}: still fixable after fixing:\n{fixed}"
+                );
+                let unfixable = |o: &kubelint::check::Outcome| {
+                    o.findings
+                        .iter()
+                        .filter(|f| f.rule == rule.id && f.fix.is_none())
+                        .count()
+                };
+                assert!(
+                    unfixable(&after) <= unfixable(&before),
+                    "{what}: fixing made new findings:\n{fixed}"
+                );
+                assert!(
+                    !after.findings.iter().any(|f| &*f.rule == "yaml-syntax"),
+                    "{what}: the fix broke the YAML:\n{fixed}"
+                );
+                let (again, _) = fix::fix_text(&fixed, path, &config, &rules, options);
+                assert_eq!(again, fixed, "{what}: a second run changed the text");
+                if text.starts_with('\u{feff}') {
+                    assert!(fixed.starts_with('\u{feff}'), "{what}: the BOM was lost");
+                    let lone = fixed.replace("\r\n", "").contains('\n');
+                    assert!(!lone, "{what}: a fix wrote a bare LF into a CRLF file");
+                }
+                fixed_rules.push(rule.id.to_string());
+            }
+        }
+    }
+    for rule in rules.rules().iter().filter(|r| r.has_fix()) {
+        assert!(
+            fixed_rules.iter().any(|id| *id == *rule.id),
+            "{} declares a fix that none of its bad cases exercises",
+            rule.id
+        );
+    }
+}

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::source::Sources;
 
 #[derive(Serialize)]
@@ -32,6 +32,8 @@ struct JsonFinding<'f> {
     /// For `admission-policy`: the ValidatingAdmissionPolicy whose validation fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<&'f str>,
+    /// The fix `--fix` would apply (or, if unsafe, `--unsafe-fixes`); null without one.
+    fix: Option<JsonFix<'f>>,
 }
 
 #[derive(Serialize)]
@@ -45,10 +47,58 @@ struct JsonRelated<'f> {
 }
 
 #[derive(Serialize)]
+struct JsonFix<'f> {
+    title: &'f str,
+    applicability: &'static str,
+    edits: Vec<JsonEdit<'f>>,
+}
+
+/// One edit: the bytes at `file:line:column` to `end_line:end_column` (offset and length on
+/// disk) become `text`; an empty range is an insertion.
+#[derive(Serialize)]
+struct JsonEdit<'f> {
+    file: &'f str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    offset: usize,
+    length: usize,
+    text: &'f str,
+}
+
+#[derive(Serialize)]
 struct JsonObject<'f> {
     kind: &'f str,
     name: Option<&'f str>,
     namespace: Option<&'f str>,
+}
+
+fn json_fix<'f>(fix: &'f Fix, sources: &'f Sources) -> JsonFix<'f> {
+    let edits = fix
+        .edits
+        .iter()
+        .map(|edit| {
+            let file = &sources[edit.origin.file];
+            let span = edit.origin.range();
+            let (start, end) = (file.position(span.start), file.position(span.end));
+            JsonEdit {
+                file: &file.path,
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                offset: file.disk_offset(span.start),
+                length: file.disk_offset(span.end) - file.disk_offset(span.start),
+                text: &edit.text,
+            }
+        })
+        .collect();
+    JsonFix {
+        title: &fix.title,
+        applicability: fix.applicability.as_str(),
+        edits,
+    }
 }
 
 pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io::Result<()> {
@@ -97,6 +147,7 @@ pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io
                     })
                     .collect(),
                 policy: f.policy.as_deref(),
+                fix: f.fix.as_ref().map(|fix| json_fix(fix, sources)),
             }
         })
         .collect();

@@ -1,5 +1,6 @@
 //! The `report` stage: findings to bytes, and the exit-code policy, in one place.
 
+pub mod baseline;
 mod github;
 mod human;
 mod json;
@@ -85,6 +86,10 @@ pub fn summary(outcome: &Outcome) -> String {
         plural(outcome.files, "file"),
         plural(outcome.objects, "object")
     );
+    let checked = match outcome.baseline_hidden {
+        0 => checked,
+        hidden => format!("{checked}; {hidden} hidden by the baseline"),
+    };
     if outcome.findings.is_empty() {
         return format!("no findings; {checked}");
     }
@@ -164,6 +169,7 @@ mod tests {
             files: 3,
             objects: 1,
             warnings: Vec::new(),
+            baseline_hidden: 0,
         };
         assert_eq!(
             summary(&outcome),
@@ -218,6 +224,7 @@ pub(crate) mod fixture {
             object: None,
             envs: Vec::new(),
             policy: None,
+            fix: None,
         }
     }
 }

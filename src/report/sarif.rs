@@ -13,12 +13,12 @@ use std::path::Path;
 
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Location, Message,
+    MultiformatMessageString, PhysicalLocation, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, ToolComponent,
 };
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Fix, Severity};
 use crate::rules::{Rule, RuleSet};
 use crate::source::{Origin, Sources};
 
@@ -26,6 +26,8 @@ const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/kubelint/kubelint";
 const SRCROOT: &str = "%SRCROOT%";
+/// The `partialFingerprints` key of kubelint's fingerprint, versioned as the baseline is.
+const FINGERPRINT: &str = "kubelint/v1";
 
 /// Writes one SARIF log with one run. `root` is the folder finding paths are relative to.
 pub fn write(
@@ -53,9 +55,16 @@ fn log(findings: &[Finding], sources: &Sources, rules: &RuleSet, root: Option<&P
         .information_uri(INFORMATION_URI)
         .rules(rules.rules().iter().map(descriptor).collect::<Vec<_>>())
         .build();
+    let fingerprints = super::baseline::fingerprints(findings, sources);
     let results: Vec<SarifResult> = findings
         .iter()
-        .map(|f| result(f, sources, index.get(&*f.rule).copied()))
+        .zip(fingerprints)
+        .map(|(f, fingerprint)| {
+            let mut result = result(f, sources, index.get(&*f.rule).copied());
+            // The baseline's fingerprint, so code scanning follows a finding as lines move.
+            result.partial_fingerprints = Some([(FINGERPRINT.to_string(), fingerprint)].into());
+            result
+        })
         .collect();
     let mut run = Run::builder()
         .tool(driver)
@@ -134,22 +143,55 @@ fn result(finding: &Finding, sources: &Sources, rule_index: Option<usize>) -> Sa
         });
         result.related_locations = Some(related.collect());
     }
+    result.fixes = finding
+        .fix
+        .as_ref()
+        .map(|fix| vec![sarif_fix(sources, fix)]);
     result
 }
 
-fn location(sources: &Sources, origin: Origin) -> Location {
+/// A fix as SARIF describes one: per file, the regions replaced and the text put there (an
+/// empty region is an insertion), in order.
+fn sarif_fix(sources: &Sources, fix: &Fix) -> SarifFix {
+    let mut changes: Vec<ArtifactChange> = Vec::new();
+    for (index, edit) in fix.edits.iter().enumerate() {
+        let replacement = Replacement::builder()
+            .deleted_region(region(sources, edit.origin))
+            .inserted_content(ArtifactContent::builder().text(edit.text.as_str()).build())
+            .build();
+        let same_file = index > 0 && fix.edits[index - 1].origin.file == edit.origin.file;
+        match changes.last_mut() {
+            Some(change) if same_file => change.replacements.push(replacement),
+            _ => changes.push(
+                ArtifactChange::builder()
+                    .artifact_location(artifact(&sources[edit.origin.file].path))
+                    .replacements(vec![replacement])
+                    .build(),
+            ),
+        }
+    }
+    SarifFix::builder()
+        .description(Message::builder().text(fix.title.as_str()).build())
+        .artifact_changes(changes)
+        .build()
+}
+
+fn region(sources: &Sources, origin: Origin) -> Region {
     let file = &sources[origin.file];
     let start = file.position(origin.range().start);
     let end = file.position(origin.range().end);
-    let region = Region::builder()
+    Region::builder()
         .start_line(int(start.line))
         .start_column(int(start.column))
         .end_line(int(end.line))
         .end_column(int(end.column))
-        .build();
+        .build()
+}
+
+fn location(sources: &Sources, origin: Origin) -> Location {
     let physical = PhysicalLocation::builder()
-        .artifact_location(artifact(&file.path))
-        .region(region)
+        .artifact_location(artifact(&sources[origin.file].path))
+        .region(region(sources, origin))
         .build();
     Location::builder().physical_location(physical).build()
 }
@@ -293,6 +335,30 @@ mod tests {
                 .unwrap()
                 .starts_with("https://")
         );
+    }
+
+    #[test]
+    fn a_fix_is_a_sarif_fix_of_replacements_per_file() {
+        let mut f = finding("a.yaml", "a: true\n", 3..7);
+        f.fix = Some(Fix {
+            title: "set a: false".into(),
+            applicability: crate::finding::Applicability::Safe,
+            edits: vec![crate::finding::Edit {
+                origin: f.origin,
+                text: "false".into(),
+            }],
+        });
+        let log = log_json(&[f], None);
+        let fix = &log["runs"][0]["results"][0]["fixes"][0];
+        assert_eq!(fix["description"]["text"], "set a: false");
+        let change = &fix["artifactChanges"][0];
+        assert_eq!(change["artifactLocation"]["uri"], "a.yaml");
+        let replacement = &change["replacements"][0];
+        assert_eq!(
+            replacement["deletedRegion"],
+            json!({"startLine": 1, "startColumn": 4, "endLine": 1, "endColumn": 8})
+        );
+        assert_eq!(replacement["insertedContent"]["text"], "false");
     }
 
     #[test]

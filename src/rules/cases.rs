@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::check::{Outcome, check_drift_text, check_text};
 use crate::config::Config;
+use crate::fix;
 
 use super::{Case, Rule, RuleSet, ids};
 
@@ -140,6 +141,20 @@ pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
             if let Some(help) = &finding.help {
                 let _ = writeln!(out, "    help: {help}");
             }
+            if let Some(fix) = &finding.fix {
+                let safety = fix.applicability.as_str();
+                let _ = writeln!(out, "    fix ({safety}): {}", fix.title);
+            }
+        }
+        let options = fix::Options {
+            unsafe_fixes: true,
+            only: Some(&rule.id),
+        };
+        let config = Config::for_case(case.env.clone());
+        let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
+        let (fixed, _) = fix::fix_text(bad, path, &config, rules, options);
+        if fixed != *bad {
+            let _ = write!(out, "{}", fix::diff("case.yaml", bad, &fixed));
         }
     }
     out

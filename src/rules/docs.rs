@@ -129,6 +129,16 @@ fn section(rule: &Rule, out: &mut String) {
         let _ = writeln!(out, "- from incident: {runbook}");
     }
     let _ = writeln!(out, "- source: [`{0}`](../{0})", rule.source);
+    for (title, unsafe_because) in rule.fixes() {
+        match unsafe_because {
+            None => writeln!(out, "- fix (`--fix`): {title}"),
+            Some(why) => writeln!(
+                out,
+                "- unsafe fix (`--fix --unsafe-fixes`): {title}; unsafe because {why}"
+            ),
+        }
+        .unwrap_or_default();
+    }
     if let Some(description) = &rule.description {
         let _ = write!(out, "\n{}", description.trim_end());
         out.push('\n');

@@ -169,6 +169,7 @@ fn finding(
             .into_iter()
             .collect(),
         policy: None,
+        fix: None,
     }
 }
 
@@ -257,6 +258,10 @@ impl Rule {
             if let Some(node) = node {
                 finding.related = related(scope.project, node, origin);
             }
+            finding.fix = clause
+                .fix
+                .as_ref()
+                .and_then(|fix| fix.build(scope, origin, clause.fix_target(scope), &self.id));
             out.push(finding);
             // The first clause that fires speaks for the rule on this subject.
             return;
@@ -325,6 +330,20 @@ fn related(project: &Project<'_>, node: Node<'_>, at: Origin) -> Vec<Related> {
 
 /// Longer overridden values are pointed at, not quoted.
 const MAX_QUOTED_CHARS: usize = 80;
+
+impl CompiledClause {
+    /// The node a fix's `replace` rewrites: the first present `at` node, else the subject's.
+    fn fix_target<'a>(&self, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
+        if self.at.is_empty() {
+            return default_node(self.subject, scope);
+        }
+        self.at.iter().find_map(|fact| match fact {
+            Fact::Image => scope.container?.image.as_ref().map(|i| i.node),
+            Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest => None,
+            fact => fact.node(scope),
+        })
+    }
+}
 
 /// Where a finding on the subject itself points; a built image points at the line that set
 /// its name (an overlay's `newName`), which is where its registry is changed.

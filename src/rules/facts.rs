@@ -119,6 +119,8 @@ pub enum Fact {
     ImageTag,
     ImageDigest,
     ImageCanonical,
+    /// The reference without its registry: repository, then `:tag` and `@digest` if any.
+    ImagePath,
     ImageMutable,
     /// The pull secret the environment configures for the image's registry.
     RegistryPullSecret,
@@ -150,6 +152,7 @@ impl Fact {
             "image.tag" => Fact::ImageTag,
             "image.digest" => Fact::ImageDigest,
             "image.canonical" => Fact::ImageCanonical,
+            "image.path" => Fact::ImagePath,
             "image.mutable" => Fact::ImageMutable,
             "registry.pull-secret" => Fact::RegistryPullSecret,
             "mirror.via" => Fact::MirrorVia,
@@ -332,6 +335,19 @@ impl Fact {
             Fact::ImageCanonical => {
                 parsed.map_or(Value::Absent, |p| Value::Text(p.canonical().into()))
             }
+            Fact::ImagePath => parsed.map_or(Value::Absent, |p| {
+                let tag = p
+                    .tag
+                    .as_deref()
+                    .map(|t| format!(":{t}"))
+                    .unwrap_or_default();
+                let digest = p
+                    .digest
+                    .as_deref()
+                    .map(|d| format!("@{d}"))
+                    .unwrap_or_default();
+                Value::Text(format!("{}{tag}{digest}", p.repository).into())
+            }),
             Fact::ImageMutable => {
                 parsed.map_or(Value::Absent, |p| Value::Bool(p.has_mutable_tag()))
             }

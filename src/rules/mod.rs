@@ -9,6 +9,7 @@ pub mod docs;
 pub mod drift;
 mod eval;
 mod facts;
+mod fixes;
 mod quantity;
 mod regions;
 mod schema;
@@ -96,6 +97,7 @@ struct CompiledClause {
     severity: Severity,
     message: Template,
     help: Option<Template>,
+    fix: Option<fixes::CompiledFix>,
 }
 
 /// Every rule of the run, after the config disabled and re-graded them.
@@ -290,6 +292,22 @@ fn split_tests(text: &str) -> (&str, &str) {
 }
 
 impl Rule {
+    /// Whether any clause of the rule declares a fix.
+    pub fn has_fix(&self) -> bool {
+        self.clauses.iter().any(|c| c.fix.is_some())
+    }
+
+    /// Each distinct fix of the rule: its title as written, and why it is unsafe if it is.
+    pub fn fixes(&self) -> Vec<&(String, Option<String>)> {
+        let mut fixes: Vec<&(String, Option<String>)> = Vec::new();
+        for fix in self.clauses.iter().filter_map(|c| c.fix.as_ref()) {
+            if !fixes.contains(&&fix.described) {
+                fixes.push(&fix.described);
+            }
+        }
+        fixes
+    }
+
     /// The rule's own test cases, read from its file's `tests:` section.
     pub fn cases(&self) -> Result<Vec<Case>, ConfigError> {
         let (text, first_line) = &self.tests;
@@ -514,6 +532,13 @@ fn compile_clause(
         Some(h) => Some(Template::compile(h).map_err(|e| (None, format!("help: {e}")))?),
         None => help.cloned(),
     };
+    let fix = clause
+        .fix
+        .as_ref()
+        .or(file.fix.as_ref())
+        .map(fixes::CompiledFix::compile)
+        .transpose()
+        .map_err(|e| (None, format!("fix: {e}")))?;
     Ok(CompiledClause {
         subject: file.subject.unwrap_or(Subject::Object),
         condition,
@@ -522,6 +547,7 @@ fn compile_clause(
         severity: clause.severity.unwrap_or(file.severity),
         message,
         help,
+        fix,
     })
 }
 
@@ -531,6 +557,7 @@ impl CompiledClause {
         facts.extend(&self.at);
         facts.extend(self.message.facts());
         facts.extend(self.help.iter().flat_map(Template::facts));
+        facts.extend(self.fix.iter().flat_map(fixes::CompiledFix::facts));
         facts
     }
 }

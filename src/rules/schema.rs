@@ -49,6 +49,46 @@ pub struct RuleFile {
     pub message: Option<String>,
     #[serde(default)]
     pub help: Option<String>,
+    /// The fix shared by clauses that do not declare their own.
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+}
+
+/// How a finding is fixed, as data: every action given is applied, together, or none is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FixSpec {
+    /// What the fix does, for `--diff`, JSON, SARIF and an editor's code action; `{fact}`s.
+    pub title: String,
+    /// Why the fix may change how the workload runs; such fixes need `--unsafe-fixes`.
+    #[serde(default, rename = "unsafe")]
+    pub unsafe_because: Option<String>,
+    /// The finding's node (its `at`, or the image) gets this value, its quoting kept.
+    #[serde(default)]
+    pub replace: Option<String>,
+    /// A node to delete: `image.digest` (the `@sha256:…` of the reference) or a path, whose
+    /// whole entry goes.
+    #[serde(default)]
+    pub remove: Option<String>,
+    /// Paths (`container.securityContext.runAsNonRoot`) set to YAML text (`true`): replaced
+    /// where present, inserted with the file's indentation where not, parents created.
+    #[serde(default)]
+    pub set: std::collections::BTreeMap<String, String>,
+    /// An item added to a list, the list created when it is absent.
+    #[serde(default)]
+    pub append: Option<Append>,
+    /// A `# kubelint-disable-next-line` comment above the finding's line.
+    #[serde(default)]
+    pub suppress: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Append {
+    /// The list, such as `pod.imagePullSecrets`.
+    pub to: String,
+    /// The item's keys and their values (`{fact}` templates), such as `{ name: … }`.
+    pub item: std::collections::BTreeMap<String, String>,
 }
 
 /// The `tests:` section, the last key of a rule file. It is read apart from the rule, and only
@@ -130,6 +170,8 @@ pub struct Clause {
     pub message: Option<String>,
     #[serde(default)]
     pub help: Option<String>,
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
 }
 
 /// A test case: a document that must (bad) or must not (good) produce this rule's findings,

@@ -82,6 +82,23 @@ impl Template {
         }
         out
     }
+
+    /// Fills the placeholders, or `None` when a fact without a fallback is absent: a fix's
+    /// text must not silently lose a part.
+    pub fn render_complete(&self, scope: &Scope<'_, '_>) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.0 {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Fact { fact, fallback } => match (fact.read(scope).text(), fallback) {
+                    (Some(text), _) => out.push_str(&text),
+                    (None, Some(fallback)) => out.push_str(fallback),
+                    (None, None) => return None,
+                },
+            }
+        }
+        Some(out)
+    }
 }
 
 #[cfg(test)]

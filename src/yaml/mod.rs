@@ -1,6 +1,7 @@
 //! The `yaml` stage: text in, spanned documents out, with syntax problems as data.
 
 mod aliasing;
+pub mod edit;
 mod emit;
 mod owned;
 mod parse;

@@ -327,7 +327,7 @@ impl<'d> Node<'d> {
     }
 
     /// The key, value pairs of a mapping as written, merge keys included.
-    pub(super) fn pairs(&self) -> impl Iterator<Item = (Node<'d>, Node<'d>)> + use<'d> {
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (Node<'d>, Node<'d>)> + use<'d> {
         let doc = self.doc;
         let flat: &'d [NodeId] = match self.data().kind {
             NodeKind::Mapping { first, len } => doc.children(first, len),
