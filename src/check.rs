@@ -379,7 +379,8 @@ fn finish(
         .unzip();
     findings.extend(unknown.into_iter().flatten());
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
-    let project = Project::build(&files, &built, &consumed, &pod_paths);
+    let environments: Vec<Arc<crate::config::Env>> = config.environments().cloned().collect();
+    let project = Project::build(&files, &built, &consumed, &pod_paths, &environments);
     let linted = |located: &&crate::model::Located<'_>| located.built || located.file.reported;
     let object_findings: Vec<Finding> = project
         .objects
