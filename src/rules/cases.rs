@@ -5,8 +5,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::check::check_text;
+use crate::check::{Outcome, check_buffer};
 use crate::config::Config;
+
+use super::Case;
 
 use super::{Rule, RuleSet, ids};
 
@@ -47,13 +49,7 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
                 continue;
             }
         };
-        let config = Config::for_case(case.env.clone());
-        let outcome = check_text(
-            text.as_bytes(),
-            Path::new(case.path.as_deref().unwrap_or("case.yaml")),
-            &config,
-            rules,
-        );
+        let outcome = run_case(case, text, rules);
         let position = |f: &crate::finding::Finding| {
             let p = outcome.sources[f.origin.file].position(f.span().start);
             format!("{}:{}", p.line, p.column)
@@ -85,6 +81,19 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
     failures
 }
 
+/// Lints a case's document under its environment, with its other files as the rest of the
+/// repository and nothing read from disk.
+fn run_case(case: &Case, text: &str, rules: &RuleSet) -> Outcome {
+    let config = Config::for_case(case.env.clone());
+    let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
+    let files: Vec<(std::path::PathBuf, String)> = case
+        .files
+        .iter()
+        .map(|(path, text)| (path.into(), text.clone()))
+        .collect();
+    check_buffer(text.as_bytes(), path, &files, &[], &config, rules)
+}
+
 /// What each bad case of a rule reports, as people read it: span, the text under it, severity,
 /// message and help. The test suite pins it per rule file as a snapshot.
 pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
@@ -95,9 +104,7 @@ pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
         };
         let name = case.name.as_deref().unwrap_or("unnamed");
         let _ = writeln!(out, "case {} ({name}):", index + 1);
-        let config = Config::for_case(case.env.clone());
-        let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
-        let outcome = check_text(bad.as_bytes(), path, &config, rules);
+        let outcome = run_case(case, bad, rules);
         for finding in outcome.findings.iter().filter(|f| f.rule == rule.id) {
             let file = &outcome.sources[finding.origin.file];
             let start = file.position(finding.span().start);

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Env;
-use crate::finding::{Finding, ObjectRef, Severity};
+use crate::finding::{Finding, ObjectRef, Related, Severity};
 use crate::model::{ImageUse, Located, Project};
 use crate::source::Origin;
 use crate::yaml::Node;
@@ -192,9 +192,11 @@ impl Rule {
             env,
             container: None,
             item: None,
+            reference: None,
         };
         match self.walk.0 {
             Subject::Object => self.evaluate_items(&scope, out),
+            Subject::Reference => self.evaluate_references(&scope, out),
             Subject::Pod => {
                 if located.object.pod.is_some() {
                     self.evaluate_items(&scope, out);
@@ -210,6 +212,34 @@ impl Rule {
                         ..scope
                     };
                     self.evaluate_items(&scope, out);
+                }
+            }
+        }
+    }
+
+    /// Each reference of the rule's `references`, in the object or in each of its containers.
+    fn evaluate_references(&self, scope: &Scope<'_, '_>, out: &mut Vec<Finding>) {
+        let containers = scope.located.object.pod.iter().flat_map(|p| &p.containers);
+        for spec in &self.references {
+            let scopes: Vec<Scope<'_, '_>> = if spec.in_containers() {
+                containers
+                    .clone()
+                    .map(|container| Scope {
+                        container: Some(container),
+                        ..*scope
+                    })
+                    .collect()
+            } else {
+                vec![*scope]
+            };
+            for scope in &scopes {
+                for reference in spec.resolve(scope) {
+                    let scope = Scope {
+                        item: Some(reference.site),
+                        reference: Some(&reference),
+                        ..*scope
+                    };
+                    self.evaluate_scope(&scope, out);
                 }
             }
         }
@@ -244,7 +274,7 @@ impl Rule {
             let Some(origin) = clause.origin(scope) else {
                 continue;
             };
-            out.push(finding(
+            let mut made = finding(
                 self,
                 clause.severity,
                 clause.message.render(scope),
@@ -252,7 +282,18 @@ impl Rule {
                 origin,
                 Some(object_ref(scope.located, scope.env)),
                 scope.env,
-            ));
+            );
+            let target = scope
+                .reference
+                .and_then(|r| r.target.entry.as_ref())
+                .and_then(|e| e.origin);
+            if let (Some(related), Some(target)) = (&clause.related, target) {
+                made.related.push(Related {
+                    origin: target,
+                    message: related.render(scope),
+                });
+            }
+            out.push(made);
             // The first clause that fires speaks for the rule on this subject.
             return;
         }

@@ -7,6 +7,7 @@ pub mod docs;
 mod eval;
 mod facts;
 mod quantity;
+mod refs;
 mod regions;
 mod schema;
 pub mod suppress;
@@ -68,6 +69,8 @@ pub struct Rule {
     kinds: Vec<String>,
     when: Option<Cond>,
     clauses: Vec<CompiledClause>,
+    /// For `for: reference`: the references the rule resolves.
+    references: Vec<refs::RefSpec>,
 }
 
 /// What a rule iterates within its subject.
@@ -87,6 +90,8 @@ struct CompiledClause {
     severity: Severity,
     message: Template,
     help: Option<Template>,
+    /// A related location at the referenced object, with this message.
+    related: Option<Template>,
 }
 
 /// Every rule of the run, after the config disabled and re-graded them.
@@ -373,6 +378,36 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
             ));
         }
     }
+    let references = file
+        .references
+        .iter()
+        .map(refs::RefSpec::compile)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|m| fail(near(text, None, &m), m))?;
+    let reference_facts = when
+        .iter()
+        .flat_map(Cond::facts)
+        .chain(clauses.iter().flat_map(CompiledClause::facts))
+        .find(|f| f.needs_reference());
+    match (
+        walk.0 == Subject::Reference,
+        references.is_empty(),
+        reference_facts,
+    ) {
+        (true, true, _) => {
+            return Err(fail(None, "`for: reference` needs `references`".into()));
+        }
+        (false, false, _) => {
+            return Err(fail(None, "`references` needs `for: reference`".into()));
+        }
+        (false, _, Some(fact)) => {
+            return Err(fail(
+                None,
+                format!("`{fact:?}` needs `for: reference`, which puts a reference in scope"),
+            ));
+        }
+        _ => {}
+    }
     let url = file
         .url
         .clone()
@@ -393,6 +428,7 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         kinds: file.kinds,
         when,
         clauses,
+        references,
     })
 }
 
@@ -486,12 +522,17 @@ fn compile_clause(
         !(fact.is_path()
             || matches!(
                 fact,
-                Fact::Image | Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest
+                Fact::Image
+                    | Fact::ImageRegistry
+                    | Fact::ImageTag
+                    | Fact::ImageDigest
+                    | Fact::RefName
+                    | Fact::RefMember
             ))
     }) {
         return Err((
             None,
-            "at: names a node: `image` (or its `image.registry`, `image.tag`, `image.digest`), or a path (`object.`, `pod.`, `container.`, `security.`, `item.`)"
+            "at: names a node: `image` (or its `image.registry`, `image.tag`, `image.digest`), `ref.name`, `ref.member`, or a path (`object.`, `pod.`, `container.`, `security.`, `item.`)"
                 .into(),
         ));
     }
@@ -505,6 +546,12 @@ fn compile_clause(
         Some(h) => Some(Template::compile(h).map_err(|e| (None, format!("help: {e}")))?),
         None => help.cloned(),
     };
+    let related = clause
+        .related
+        .as_deref()
+        .map(Template::compile)
+        .transpose()
+        .map_err(|e| (None, format!("related: {e}")))?;
     Ok(CompiledClause {
         subject: file.subject.unwrap_or(Subject::Object),
         condition,
@@ -513,6 +560,7 @@ fn compile_clause(
         severity: clause.severity.unwrap_or(file.severity),
         message,
         help,
+        related,
     })
 }
 
@@ -522,6 +570,7 @@ impl CompiledClause {
         facts.extend(&self.at);
         facts.extend(self.message.facts());
         facts.extend(self.help.iter().flat_map(Template::facts));
+        facts.extend(self.related.iter().flat_map(Template::facts));
         facts
     }
 }
