@@ -173,17 +173,34 @@ impl Inventory {
         name: &str,
         env: Option<&str>,
     ) -> Option<Entry> {
+        self.find_with(kind, namespace, name, env, |_| true)
+    }
+
+    /// The same, preferring a definition that `wanted` accepts: when two files define the
+    /// same name (two apps of a samples repository), the one with the key counts.
+    pub fn find_with(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        env: Option<&str>,
+        wanted: impl Fn(&Entry) -> bool,
+    ) -> Option<Entry> {
         let namespace = if is_cluster_scoped(kind) {
             ""
         } else {
             namespace
         };
         let key = (kind.to_string(), namespace.to_string(), name.to_string());
-        let found = self
+        let seen: Vec<&Entry> = self
             .objects
             .get(&key)
-            .and_then(|entries| entries.iter().find(|e| visible(e.env.as_deref(), env)));
-        found.cloned().or_else(|| built_in(kind, name))
+            .into_iter()
+            .flatten()
+            .filter(|e| visible(e.env.as_deref(), env))
+            .collect();
+        let found = seen.iter().find(|e| wanted(e)).or(seen.first());
+        found.map(|e| (*e).clone()).or_else(|| built_in(kind, name))
     }
 
     /// Names of `kind` in `namespace` that `env` sees, for "did you mean".
@@ -258,13 +275,20 @@ fn visible(object_env: Option<&str>, from: Option<&str>) -> bool {
 }
 
 /// What every cluster has: the `default` ServiceAccount and `kube-root-ca.crt` ConfigMap of
-/// each namespace, and the default and `system:` ClusterRoles.
+/// each namespace, the default and `system:` ClusterRoles, and kube-system's bootstrap Roles.
 fn built_in(kind: &str, name: &str) -> Option<Entry> {
     let members = match (kind, name) {
         ("ServiceAccount", "default") => Members::Any,
         ("ConfigMap", "kube-root-ca.crt") => Members::Known(vec!["ca.crt".into()]),
         ("ClusterRole", name)
             if DEFAULT_CLUSTER_ROLES.contains(&name) || name.starts_with("system:") =>
+        {
+            Members::Any
+        }
+        // The Roles of kube-system that the control plane bootstraps.
+        ("Role", name)
+            if name == "extension-apiserver-authentication-reader"
+                || name.starts_with("system:") =>
         {
             Members::Any
         }
@@ -357,6 +381,24 @@ mod tests {
             .find("Secret", "default", "acr", Some("prod"))
             .unwrap();
         assert!(found.members.has("anything"));
+    }
+
+    #[test]
+    fn of_two_definitions_of_one_name_the_one_with_the_key_counts() {
+        let mut inventory = Inventory::default();
+        let config_map = |key: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: conf}}\ndata: {{{key}: x}}\n"
+            )
+        };
+        inventory.add(&summary(&config_map("a")), &[]);
+        inventory.add(&summary(&config_map("b")), &[]);
+        let with_b =
+            inventory.find_with("ConfigMap", "default", "conf", None, |e| e.members.has("b"));
+        assert!(with_b.is_some_and(|e| e.members.has("b")));
+        let with_c =
+            inventory.find_with("ConfigMap", "default", "conf", None, |e| e.members.has("c"));
+        assert!(with_c.is_some_and(|e| !e.members.has("c")));
     }
 
     #[test]

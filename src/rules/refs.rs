@@ -218,11 +218,15 @@ fn find(
     member: Option<Node<'_>>,
 ) -> Target {
     let name = name.and_then(|n| n.as_text()).unwrap_or_default();
-    let entry = scope
-        .project
-        .inventory
-        .find(kind, namespace, name, env_name(scope));
-    let has_member = match (&entry, member.and_then(|m| m.as_text())) {
+    let member_text = member.and_then(|m| m.as_text());
+    let entry =
+        scope
+            .project
+            .inventory
+            .find_with(kind, namespace, name, env_name(scope), |entry| {
+                member_text.is_none_or(|m| entry.members.has(m))
+            });
+    let has_member = match (&entry, member_text) {
         (Some(entry), Some(member)) => entry.members.has(member),
         (found, _) => found.is_some(),
     };
