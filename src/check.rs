@@ -88,20 +88,54 @@ fn is_root(path: &Path, config: &Config) -> bool {
     path.is_dir() && canonical(path).is_some_and(|p| Some(p) == canonical(&config.root))
 }
 
-/// The repository's other files, when only files were named and a config file says where
-/// the repository starts; nothing otherwise (a folder walk already sees its whole tree, and
-/// without a config there is no root to walk).
+/// The repository's other files, read so that references resolve wherever they point: every
+/// input under the repository root that the run did not already read. Nothing when the run
+/// walks the root itself.
 fn context_inputs(paths: &[PathBuf], inputs: &[Input], config: &Config) -> Vec<Input> {
-    if config.source.is_none() || paths.is_empty() || paths.iter().any(|p| p.is_dir()) {
+    let Some(root) = repository_root(config, paths) else {
+        return Vec::new();
+    };
+    if paths.is_empty() || paths.iter().any(|p| is_same_dir(p, &root)) {
         return Vec::new();
     }
-    let named: HashSet<&str> = inputs.iter().map(|i| i.display.as_str()).collect();
-    let root = [config.root.clone()];
-    discover::discover(&root, config)
-        .inputs
-        .into_iter()
-        .filter(|input| !named.contains(input.display.as_str()))
-        .collect()
+    let named: HashSet<PathBuf> = inputs
+        .par_iter()
+        .filter_map(|i| std::fs::canonicalize(&i.path).ok())
+        .collect();
+    let mut context = discover::discover(&[root], config).inputs;
+    context.retain(|input| {
+        std::fs::canonicalize(&input.path).map_or(true, |path| !named.contains(&path))
+    });
+    context
+}
+
+/// Where the repository starts: the config's folder, else the enclosing git work tree, else
+/// the current folder; `None` when a linted path lies outside it (a file from elsewhere
+/// does not make kubelint read the current folder).
+pub fn repository_root(config: &Config, paths: &[PathBuf]) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let root = match &config.source {
+        Some(_) => crate::config::absolutize(&cwd, &config.root),
+        None => cwd
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .unwrap_or(&cwd)
+            .to_path_buf(),
+    };
+    let canonical_root = std::fs::canonicalize(&root).ok()?;
+    // A buffer not yet saved has no file: its folder says where it is.
+    let inside = |path: &PathBuf| {
+        let path = crate::config::absolutize(&cwd, path);
+        let canonical = std::fs::canonicalize(&path)
+            .or_else(|e| path.parent().map_or(Err(e), std::fs::canonicalize));
+        canonical.is_ok_and(|p| p.starts_with(&canonical_root))
+    };
+    paths.iter().all(inside).then_some(root)
+}
+
+fn is_same_dir(path: &Path, root: &Path) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    path.is_dir() && canonical(path).is_some() && canonical(path) == canonical(root)
 }
 
 /// The files of the folders `admission-policies` names, but those the run reads anyway.
@@ -125,8 +159,33 @@ fn policy_inputs(inputs: &[Input], context: &[Input], config: &Config) -> Vec<In
 }
 
 /// Lints text (an editor's buffer on stdin) as if it were the file at `path`, so the
-/// environment of that path applies.
+/// environment of that path applies, and references resolve against the rest of the
+/// repository as they do when the file is named.
 pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) -> Outcome {
+    let named = [path.to_path_buf()];
+    let context: Vec<Input> = match repository_root(config, &named) {
+        Some(root) => {
+            let target = std::fs::canonicalize(path).ok();
+            let mut inputs = discover::discover(&[root], config).inputs;
+            inputs.retain(|i| target.is_none() || std::fs::canonicalize(&i.path).ok() != target);
+            inputs
+        }
+        None => Vec::new(),
+    };
+    check_buffer(text, path, &[], &context, config, rules)
+}
+
+/// Lints `text` as the file at `path`, with `files` (path, text) and the `context` inputs
+/// read from disk as the rest of the repository: their objects resolve references, their
+/// findings are not reported. Rule cases pass their other files here.
+pub fn check_buffer(
+    text: &[u8],
+    path: &Path,
+    files: &[(PathBuf, String)],
+    context: &[Input],
+    config: &Config,
+    rules: &RuleSet,
+) -> Outcome {
     // What the path is decides how it is read; a config file or a Helm template lints to nothing.
     let Some(input) = discover::classify(path, config, true) else {
         return Outcome::default();
@@ -140,7 +199,24 @@ pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) ->
     );
     // The buffer stands for `path`; its kustomization resources are read relative to it.
     file.path = Some(path.to_path_buf());
-    finish(vec![file], findings, config, rules)
+    let mut parsed = vec![file];
+    for (other, text) in files {
+        let Some(input) = discover::classify(other, config, true) else {
+            continue;
+        };
+        let id = FileId(parsed.len() as u32);
+        let loaded = read_text(&input.display, text.as_bytes());
+        let (mut file, _) = parse(id, &input, loaded, config, rules);
+        file.reported = false;
+        parsed.push(file);
+    }
+    let start = parsed.len();
+    parsed.par_extend(context.par_iter().enumerate().map(|(index, input)| {
+        let (mut file, _) = read_and_parse(FileId((start + index) as u32), input, config, rules);
+        file.reported = false;
+        file
+    }));
+    finish(parsed, findings, config, rules)
 }
 
 /// What `kubelint build DIR` prints: the objects a kustomization builds, and the problems
@@ -246,7 +322,8 @@ fn drift_of(
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
     // The dump is not Git: its objects are read apart from the project's.
     let (git_files, live_files) = files.split_at(live_id.0 as usize);
-    let project = Project::build(git_files, &built, &consumed, &pod_paths);
+    let environments: Vec<Arc<crate::config::Env>> = config.environments().cloned().collect();
+    let project = Project::build(git_files, &built, &consumed, &pod_paths, &environments);
     let live_objects: Vec<crate::model::Object<'_>> = live_files[0]
         .stream
         .documents
@@ -577,7 +654,8 @@ fn finish(
         .unzip();
     findings.extend(unknown.into_iter().flatten());
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
-    let project = Project::build(&files, &built, &consumed, &pod_paths);
+    let environments: Vec<Arc<crate::config::Env>> = config.environments().cloned().collect();
+    let project = Project::build(&files, &built, &consumed, &pod_paths, &environments);
     let catalog = crate::schema::Catalog::new(&project, &config.schema_folders());
     let admission = Admission::build(&project);
     findings.extend(
@@ -617,7 +695,11 @@ fn finish(
     findings.retain(|f| {
         suppressions[f.origin.file.0 as usize].allows(f, &files[f.origin.file.0 as usize].source)
     });
-    let objects = project.objects.iter().filter(linted).count();
+    // A build read for context counts only the objects it takes from linted files.
+    let counted = |located: &&crate::model::Located<'_>| {
+        located.file.reported || project.reports(located.object.root.origin().file)
+    };
+    let objects = project.objects.iter().filter(counted).count();
     drop(project);
     let mut sources = Sources::default();
     for file in &files {

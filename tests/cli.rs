@@ -338,7 +338,10 @@ fn named_files_resolve_references_across_the_repository_but_only_they_are_report
     std::fs::remove_file(dir.path().join("sa.yaml")).unwrap();
     assert_eq!(
         lint(dir.path(), &["pod.yaml"]),
-        ["pod.yaml:6:35 missing-image-pull-secret"]
+        [
+            "pod.yaml:5:23 missing-service-account",
+            "pod.yaml:6:35 missing-image-pull-secret"
+        ]
     );
 }
 

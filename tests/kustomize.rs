@@ -16,8 +16,8 @@ environments:
     paths: [overlays/prod]
     platform: ack
     region: cn-shanghai
-    registries:
-      acr.azurecr.io: { pull-secret: acr-secret }
+    registries: { acr.azurecr.io: { pull-secret: acr-secret } }
+    external-secrets: { acr-secret: [] }
   staging:
     paths: [overlays/staging]
     platform: ack

@@ -60,6 +60,27 @@ pub struct Environment {
     pub external_secrets: BTreeMap<String, Vec<NonEmpty>>,
     /// The Kubernetes release the cluster runs: which schemas and API versions apply.
     pub kubernetes_version: Option<KubeVersion>,
+    /// Any other object the cluster has without Git (an operator's Issuer, a Terraform
+    /// ConfigMap), so references to it resolve.
+    #[serde(default)]
+    pub external: Vec<External>,
+}
+
+/// An object that exists in the cluster but not in the repository.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct External {
+    #[serde(deserialize_with = "non_empty")]
+    pub kind: String,
+    #[serde(deserialize_with = "non_empty")]
+    pub name: String,
+    /// Its namespace; the environment's (else `default`) when unset.
+    #[serde(default, deserialize_with = "non_empty_option")]
+    pub namespace: Option<String>,
+    /// The keys of a Secret or ConfigMap, the port names and numbers of a Service; when
+    /// unset, any key or port is taken to exist.
+    #[serde(default)]
+    pub keys: Option<Vec<NonEmpty>>,
 }
 
 impl Environment {

@@ -3,8 +3,10 @@
 
 pub mod helm;
 pub mod image;
+pub mod inventory;
 pub mod kustomize;
 mod object;
+pub mod summary;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use crate::config::Env;
 use crate::source::FileId;
 use crate::yaml::{Document, SourceFile, Stream};
 
+pub use inventory::Inventory;
 pub use object::{
     CONTAINER_GROUPS, Container, ImageUse, Object, PodSpec, PodSpecPaths, objects_of,
 };
@@ -86,17 +89,56 @@ pub struct Project<'a> {
     /// Pull secrets of each ServiceAccount: by name, then namespace (empty when neither the
     /// object nor its environment sets one).
     service_accounts: HashMap<&'a str, Vec<(&'a str, Vec<&'a str>)>>,
+    /// What references can name: every file's and build's summary, and the config's
+    /// external objects.
+    pub inventory: Inventory,
+}
+
+/// The summaries of every file no build consumes and of every build, in parallel, added in
+/// file order.
+fn inventory_of(
+    files: &[ParsedFile],
+    builds: &[Built],
+    consumed: &std::collections::HashSet<FileId>,
+    pod_paths: &PodSpecPaths,
+    environments: &[Arc<Env>],
+) -> Inventory {
+    let from_files: Vec<(summary::Summary, &[Arc<Env>])> = files
+        .par_iter()
+        // A base's kustomization still says what it cannot build.
+        .filter(|file| !consumed.contains(&file.id) || file.kind == InputKind::Kustomization)
+        .map(|file| (summary::Summary::of_file(file, pod_paths), &file.envs[..]))
+        .collect();
+    let from_builds: Vec<(summary::Summary, &[Arc<Env>])> = builds
+        .par_iter()
+        .map(|built| {
+            let summary = summary::Summary::of_documents(&built.documents, pod_paths);
+            (summary, &built.envs[..])
+        })
+        .collect();
+    let mut inventory = Inventory::default();
+    for (summary, envs) in from_files.iter().chain(&from_builds) {
+        inventory.add(summary, envs);
+    }
+    for env in environments {
+        inventory.add_external(env);
+    }
+    inventory.seal();
+    inventory
 }
 
 impl<'a> Project<'a> {
     /// `files` are indexed by their ids. Objects of files in `consumed` (read by a build that
-    /// deploys them) are linted in their builds only.
+    /// deploys them) are linted in their builds only. `environments` are the config's, whose
+    /// external objects join the inventory.
     pub fn build(
         files: &'a [ParsedFile],
         builds: &'a [Built],
         consumed: &std::collections::HashSet<FileId>,
         pod_paths: &PodSpecPaths,
+        environments: &[Arc<Env>],
     ) -> Self {
+        let inventory = inventory_of(files, builds, consumed, pod_paths, environments);
         let mut objects: Vec<Located<'a>> = files
             .par_iter()
             .filter(|file| file.kind == InputKind::Manifest && !consumed.contains(&file.id))
@@ -159,6 +201,7 @@ impl<'a> Project<'a> {
             files,
             objects,
             service_accounts,
+            inventory,
         }
     }
 

@@ -80,6 +80,16 @@ impl PodSpecPaths {
     fn get(&self, kind: &str) -> Option<&str> {
         self.0.get(kind).map(String::as_str)
     }
+
+    /// Where a workload's pod labels sit: beside its pod spec (`spec.template.metadata.labels`
+    /// for `spec.template.spec`; a Pod's own `metadata.labels`).
+    pub fn labels_path(&self, kind: &str) -> Option<String> {
+        let spec = self.get(kind)?;
+        Some(match spec.strip_suffix("spec") {
+            Some(parent) => format!("{parent}metadata.labels"),
+            None => format!("{spec}.metadata.labels"),
+        })
+    }
 }
 
 impl Default for PodSpecPaths {

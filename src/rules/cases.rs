@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::check::{Outcome, check_drift_text, check_text};
+use crate::check::{Outcome, check_buffer, check_drift_text};
 use crate::config::Config;
 use crate::fix;
 
@@ -91,22 +91,28 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
 /// The path a case's live dump is read as.
 const LIVE_PATH: &str = "live.yaml";
 
-/// Lints a case's document under its environment; with a `live` dump, compares it as
-/// `kubelint drift` does instead.
+/// Lints a case's document under its environment, with its other files as the rest of the
+/// repository and nothing read from disk; with a `live` dump, compares it as `kubelint
+/// drift` does instead.
 fn run_case(case: &Case, text: &str, rules: &RuleSet) -> Result<Outcome, String> {
     let config = Config::for_case(case.env.clone());
     let path = Path::new(case.path.as_deref().unwrap_or("case.yaml"));
-    match &case.live {
-        Some(live) => check_drift_text(
+    if let Some(live) = &case.live {
+        return check_drift_text(
             text.as_bytes(),
             path,
             live.as_bytes(),
             Path::new(LIVE_PATH),
             &config,
             rules,
-        ),
-        None => Ok(check_text(text.as_bytes(), path, &config, rules)),
+        );
     }
+    let files: Vec<(std::path::PathBuf, String)> = case
+        .files
+        .iter()
+        .map(|(path, text)| (path.into(), text.clone()))
+        .collect();
+    Ok(check_buffer(text.as_bytes(), path, &files, &[], &config, rules))
 }
 
 /// What each bad case of a rule reports, as people read it: span, the text under it, severity,

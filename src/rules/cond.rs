@@ -342,7 +342,16 @@ fn same_value(a: Node<'_>, b: Node<'_>, budget: &mut usize) -> bool {
 /// (`matchLabels` and `matchExpressions`, all must hold) or a plain map (a Service's selector).
 /// Missing labels are an empty map.
 fn selector_matches(selector: Node<'_>, labels: Option<Node<'_>>) -> bool {
-    let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(|v| v.as_str());
+    selector_matches_with(selector, &|key: &str| {
+        labels.and_then(|l| l.get(key)).and_then(|v| v.as_str())
+    })
+}
+
+/// The same match over labels read by `label` (an inventory's pod templates).
+pub(super) fn selector_matches_with<'l>(
+    selector: Node<'_>,
+    label: &dyn Fn(&str) -> Option<&'l str>,
+) -> bool {
     let map_matches = |map: Node<'_>| {
         map.entries()
             .iter()

@@ -194,9 +194,11 @@ impl Rule {
             env,
             container: None,
             item: None,
+            reference: None,
         };
         match self.walk.0 {
             Subject::Object => self.evaluate_items(&scope, out),
+            Subject::Reference => self.evaluate_references(&scope, out),
             Subject::Pod => {
                 if located.object.pod.is_some() {
                     self.evaluate_items(&scope, out);
@@ -212,6 +214,34 @@ impl Rule {
                         ..scope
                     };
                     self.evaluate_items(&scope, out);
+                }
+            }
+        }
+    }
+
+    /// Each reference of the rule's `references`, in the object or in each of its containers.
+    fn evaluate_references(&self, scope: &Scope<'_, '_>, out: &mut Vec<Finding>) {
+        let containers = scope.located.object.pod.iter().flat_map(|p| &p.containers);
+        for spec in &self.references {
+            let scopes: Vec<Scope<'_, '_>> = if spec.in_containers() {
+                containers
+                    .clone()
+                    .map(|container| Scope {
+                        container: Some(container),
+                        ..*scope
+                    })
+                    .collect()
+            } else {
+                vec![*scope]
+            };
+            for scope in &scopes {
+                for reference in spec.resolve(scope) {
+                    let scope = Scope {
+                        item: Some(reference.site),
+                        reference: Some(&reference),
+                        ..*scope
+                    };
+                    self.evaluate_scope(&scope, out);
                 }
             }
         }
@@ -262,6 +292,16 @@ impl Rule {
                 .fix
                 .as_ref()
                 .and_then(|fix| fix.build(scope, origin, clause.fix_target(scope), &self.id));
+            let target = scope
+                .reference
+                .and_then(|r| r.target.entry.as_ref())
+                .and_then(|e| e.origin);
+            if let (Some(related), Some(target)) = (&clause.related, target) {
+                finding.related.push(Related {
+                    origin: target,
+                    message: related.render(scope),
+                });
+            }
             out.push(finding);
             // The first clause that fires speaks for the rule on this subject.
             return;

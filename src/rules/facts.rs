@@ -7,6 +7,7 @@ use crate::config::Env;
 use crate::model::{Container, Located, Project};
 use crate::yaml::Node;
 
+use super::refs::Reference;
 use super::regions::is_mainland_china;
 
 /// Everything a rule can see while it looks at one subject.
@@ -16,8 +17,11 @@ pub struct Scope<'s, 'a> {
     pub located: &'s Located<'a>,
     pub env: Option<&'s Env>,
     pub container: Option<&'s Container<'a>>,
-    /// The list item being looked at: a rule's `each` item, or a quantifier's.
+    /// The list item being looked at: a rule's `each` item, or a quantifier's; for a
+    /// reference, the node that refers.
     pub item: Option<Node<'a>>,
+    /// The reference being looked at, for rules `for: reference`.
+    pub reference: Option<&'s Reference<'a>>,
 }
 
 /// `securityContext` fields a pod sets for all its containers; a container's own value wins,
@@ -130,6 +134,32 @@ pub enum Fact {
     /// The pod's own `imagePullSecrets` plus those of its ServiceAccount.
     PodPullSecrets,
     PodServiceAccount,
+    /// The kind a reference names.
+    RefKind,
+    /// The name a reference gives (a node).
+    RefName,
+    /// The key or port a reference names (a node).
+    RefMember,
+    /// The namespace a reference looks in.
+    RefNamespace,
+    /// Whether the reference is `optional: true`.
+    RefOptional,
+    /// Whether the repository (or the config, or every cluster) has the named object.
+    TargetFound,
+    /// Whether the named object has the named key or port (true without one).
+    TargetHasMember,
+    /// Whether the named Service is headless.
+    TargetHeadless,
+    /// What creates the named object, when it is not written itself.
+    TargetVia,
+    /// The target's keys or ports, `` `a`, `b` ``, when known.
+    TargetMembers,
+    /// `; did you mean `x`?` for a near miss.
+    TargetDidYouMean,
+    /// Something of the environment kubelint cannot read, which may create the target.
+    TargetOpaque,
+    /// Whether the repository has any workload's pods in the reference's namespace.
+    TargetNamespaceHasPods,
 }
 
 impl Fact {
@@ -160,6 +190,19 @@ impl Fact {
             "pod.pull-secrets" => Fact::PodPullSecrets,
             "pod.service-account" => Fact::PodServiceAccount,
             "item" => Fact::Item(Vec::new()),
+            "ref.kind" => Fact::RefKind,
+            "ref.name" => Fact::RefName,
+            "ref.member" => Fact::RefMember,
+            "ref.namespace" => Fact::RefNamespace,
+            "ref.optional" => Fact::RefOptional,
+            "target.found" => Fact::TargetFound,
+            "target.has-member" => Fact::TargetHasMember,
+            "target.headless" => Fact::TargetHeadless,
+            "target.via" => Fact::TargetVia,
+            "target.members" => Fact::TargetMembers,
+            "target.did-you-mean" => Fact::TargetDidYouMean,
+            "target.opaque" => Fact::TargetOpaque,
+            "target.namespace-has-pods" => Fact::TargetNamespaceHasPods,
             _ => {
                 if let Some(path) = name.strip_prefix("object.") {
                     Fact::ObjectPath(parse_path(path)?)
@@ -197,6 +240,26 @@ impl Fact {
                 | Fact::PodPath(_)
                 | Fact::Security(_)
                 | Fact::Item(_)
+        ) && !self.needs_reference()
+    }
+
+    /// Whether the fact reads a reference (rules `for: reference`).
+    pub fn needs_reference(&self) -> bool {
+        matches!(
+            self,
+            Fact::RefKind
+                | Fact::RefName
+                | Fact::RefMember
+                | Fact::RefNamespace
+                | Fact::RefOptional
+                | Fact::TargetFound
+                | Fact::TargetHasMember
+                | Fact::TargetHeadless
+                | Fact::TargetVia
+                | Fact::TargetMembers
+                | Fact::TargetDidYouMean
+                | Fact::TargetOpaque
+                | Fact::TargetNamespaceHasPods
         )
     }
 
@@ -272,6 +335,8 @@ impl Fact {
     pub fn node<'a>(&self, scope: &Scope<'_, 'a>) -> Option<Node<'a>> {
         match self {
             Fact::Image => scope.container?.image.as_ref().map(|i| i.node),
+            Fact::RefName => scope.reference?.name,
+            Fact::RefMember => scope.reference?.member,
             _ => {
                 let (start, steps) = self.start(scope)?;
                 walk(start, steps)
@@ -370,7 +435,46 @@ impl Fact {
                 }
             },
             Fact::PodServiceAccount => borrowed(object.pod.as_ref().map(|p| p.service_account)),
+            Fact::RefName | Fact::RefMember => self.node(scope).map_or(Value::Absent, Value::Node),
+            fact => read_reference(fact, scope),
         }
+    }
+}
+
+/// The facts of a reference and its target; absent outside rules `for: reference`.
+fn read_reference<'a>(fact: &Fact, scope: &Scope<'_, 'a>) -> Value<'a> {
+    let Some(reference) = scope.reference else {
+        return Value::Absent;
+    };
+    let target = &reference.target;
+    let text = |s: Option<String>| s.map_or(Value::Absent, |s| Value::Text(Cow::Owned(s)));
+    match fact {
+        Fact::RefKind => text(Some(reference.kind.clone())),
+        Fact::RefNamespace => text(Some(reference.namespace.clone())),
+        Fact::RefOptional => Value::Bool(reference.optional),
+        Fact::TargetFound => Value::Bool(target.found),
+        Fact::TargetHasMember => Value::Bool(target.has_member),
+        Fact::TargetHeadless => target
+            .entry
+            .as_ref()
+            .map_or(Value::Absent, |e| Value::Bool(e.headless)),
+        Fact::TargetVia => text(target.entry.as_ref().and_then(|e| e.via.clone())),
+        Fact::TargetMembers => text(reference.members()),
+        Fact::TargetDidYouMean => text(reference.did_you_mean(scope)),
+        Fact::TargetOpaque => text(
+            scope
+                .project
+                .inventory
+                .opaque(scope.env.map(|e| e.name.as_str()), reference.by_selector)
+                .map(|o| o.what.clone()),
+        ),
+        Fact::TargetNamespaceHasPods => Value::Bool(
+            scope
+                .project
+                .inventory
+                .has_pods(&reference.namespace, scope.env.map(|e| e.name.as_str())),
+        ),
+        _ => Value::Absent,
     }
 }
 
@@ -385,7 +489,7 @@ pub fn walk<'a>(start: Node<'a>, steps: &[Step]) -> Option<Node<'a>> {
 }
 
 /// Parses `a.b["c.d"][0]` into steps.
-fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+pub(super) fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     let bad = |why: &str| Err(format!("invalid path `{path}`: {why}"));
     let mut steps = Vec::new();
     let mut rest = path;

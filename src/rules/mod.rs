@@ -11,6 +11,7 @@ mod eval;
 mod facts;
 mod fixes;
 mod quantity;
+mod refs;
 mod regions;
 mod schema;
 pub mod suppress;
@@ -78,6 +79,8 @@ pub struct Rule {
     kinds: Vec<String>,
     when: Option<Cond>,
     clauses: Vec<CompiledClause>,
+    /// For `for: reference`: the references the rule resolves.
+    references: Vec<refs::RefSpec>,
 }
 
 /// What a rule iterates within its subject.
@@ -98,6 +101,8 @@ struct CompiledClause {
     message: Template,
     help: Option<Template>,
     fix: Option<fixes::CompiledFix>,
+    /// A related location at the referenced object, with this message.
+    related: Option<Template>,
 }
 
 /// Every rule of the run, after the config disabled and re-graded them.
@@ -400,6 +405,36 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
             ));
         }
     }
+    let references = file
+        .references
+        .iter()
+        .map(refs::RefSpec::compile)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|m| fail(near(text, None, &m), m))?;
+    let reference_facts = when
+        .iter()
+        .flat_map(Cond::facts)
+        .chain(clauses.iter().flat_map(CompiledClause::facts))
+        .find(|f| f.needs_reference());
+    match (
+        walk.0 == Subject::Reference,
+        references.is_empty(),
+        reference_facts,
+    ) {
+        (true, true, _) => {
+            return Err(fail(None, "`for: reference` needs `references`".into()));
+        }
+        (false, false, _) => {
+            return Err(fail(None, "`references` needs `for: reference`".into()));
+        }
+        (false, _, Some(fact)) => {
+            return Err(fail(
+                None,
+                format!("`{fact:?}` needs `for: reference`, which puts a reference in scope"),
+            ));
+        }
+        _ => {}
+    }
     let url = file
         .url
         .clone()
@@ -420,6 +455,7 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         kinds: file.kinds,
         when,
         clauses,
+        references,
     })
 }
 
@@ -513,12 +549,17 @@ fn compile_clause(
         !(fact.is_path()
             || matches!(
                 fact,
-                Fact::Image | Fact::ImageRegistry | Fact::ImageTag | Fact::ImageDigest
+                Fact::Image
+                    | Fact::ImageRegistry
+                    | Fact::ImageTag
+                    | Fact::ImageDigest
+                    | Fact::RefName
+                    | Fact::RefMember
             ))
     }) {
         return Err((
             None,
-            "at: names a node: `image` (or its `image.registry`, `image.tag`, `image.digest`), or a path (`object.`, `pod.`, `container.`, `security.`, `item.`)"
+            "at: names a node: `image` (or its `image.registry`, `image.tag`, `image.digest`), `ref.name`, `ref.member`, or a path (`object.`, `pod.`, `container.`, `security.`, `item.`)"
                 .into(),
         ));
     }
@@ -539,6 +580,12 @@ fn compile_clause(
         .map(fixes::CompiledFix::compile)
         .transpose()
         .map_err(|e| (None, format!("fix: {e}")))?;
+    let related = clause
+        .related
+        .as_deref()
+        .map(Template::compile)
+        .transpose()
+        .map_err(|e| (None, format!("related: {e}")))?;
     Ok(CompiledClause {
         subject: file.subject.unwrap_or(Subject::Object),
         condition,
@@ -548,6 +595,7 @@ fn compile_clause(
         message,
         help,
         fix,
+        related,
     })
 }
 
@@ -558,6 +606,7 @@ impl CompiledClause {
         facts.extend(self.message.facts());
         facts.extend(self.help.iter().flat_map(Template::facts));
         facts.extend(self.fix.iter().flat_map(fixes::CompiledFix::facts));
+        facts.extend(self.related.iter().flat_map(Template::facts));
         facts
     }
 }

@@ -52,6 +52,9 @@ pub struct RuleFile {
     /// The fix shared by clauses that do not declare their own.
     #[serde(default)]
     pub fix: Option<FixSpec>,
+    /// For `for: reference`: the nodes that name other objects, and how.
+    #[serde(default)]
+    pub references: Vec<ReferenceSpec>,
 }
 
 /// How a finding is fixed, as data: every action given is applied, together, or none is.
@@ -91,6 +94,41 @@ pub struct Append {
     pub item: std::collections::BTreeMap<String, String>,
 }
 
+/// Which nodes of an object name another object, and which of its keys or ports.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReferenceSpec {
+    /// Each node that refers, a path such as `container.env[*].valueFrom.secretKeyRef`.
+    pub at: String,
+    /// The kinds of object this reference is read in; every kind when empty.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// The kind it names; or `kind-from`, a path under the node that names it (with
+    /// `kind-default` when that is absent).
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub kind_from: Option<String>,
+    #[serde(default)]
+    pub kind_default: Option<String>,
+    /// The name, a path under the node (`name`, `secretName`); the node itself when unset.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Keys or ports named under the node (`key`, `items[*].key`, `port.number`).
+    #[serde(default)]
+    pub member: Vec<String>,
+    /// A path under the node whose `true` makes the reference optional.
+    #[serde(default)]
+    pub optional: Option<String>,
+    /// A path under the node naming the namespace (a binding's subject); the object's own
+    /// namespace when unset.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Pods chosen by the label selector at this path, rather than an object by name.
+    #[serde(default)]
+    pub selector: Option<String>,
+}
+
 /// The `tests:` section, the last key of a rule file. It is read apart from the rule, and only
 /// when cases run or docs are made, so starting kubelint does not parse every rule's cases.
 #[derive(Debug, Default, Deserialize)]
@@ -122,6 +160,8 @@ pub enum Subject {
     EnvVar,
     /// Each node of the rule's `each`.
     Item,
+    /// Each reference the rule's `references` find, resolved against the repository.
+    Reference,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,6 +212,9 @@ pub struct Clause {
     pub help: Option<String>,
     #[serde(default)]
     pub fix: Option<FixSpec>,
+    /// A related location at the referenced object (where it is defined), with this message.
+    #[serde(default)]
+    pub related: Option<String>,
 }
 
 /// A test case: a document that must (bad) or must not (good) produce this rule's findings,
@@ -198,4 +241,8 @@ pub struct Case {
     /// For a bad case: `line:column` of every finding, in order.
     #[serde(default)]
     pub expect: Vec<String>,
+    /// Other files of the repository (path → text): their objects resolve references, their
+    /// own findings are not the case's.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
 }

@@ -1,0 +1,423 @@
+//! The inventory: every object of the repository that a reference can name, per environment
+//! and namespace, plus what the config says exists outside Git and what every cluster has.
+//! It is made from per-file summaries, so a file's part can be kept or replaced alone.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::config::Env;
+use crate::source::Origin;
+
+use super::summary::{Members, Opaque, PodTemplate, Summary};
+
+/// Kinds without a namespace: a reference to them ignores the referrer's namespace.
+const CLUSTER_SCOPED: &[&str] = &[
+    "APIService",
+    "CSIDriver",
+    "ClusterIssuer",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "PriorityClass",
+    "RuntimeClass",
+    "StorageClass",
+    "ValidatingWebhookConfiguration",
+];
+
+/// ClusterRoles every cluster has (besides the `system:` ones).
+const DEFAULT_CLUSTER_ROLES: &[&str] = &["cluster-admin", "admin", "edit", "view"];
+
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&kind)
+}
+
+/// The namespace an object lands in: its own, else its environment's, else `default`; none
+/// for cluster-scoped kinds.
+pub fn effective_namespace(kind: &str, own: Option<&str>, env: Option<&Env>) -> String {
+    if is_cluster_scoped(kind) {
+        return String::new();
+    }
+    own.or_else(|| env.and_then(|e| e.spec.namespace.as_deref()))
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// One object a reference can find.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The environment it deploys to; `None` for a file no environment names, which every
+    /// environment sees.
+    pub env: Option<Arc<str>>,
+    /// Where it is defined; `None` for what the config declares.
+    pub origin: Option<Origin>,
+    pub members: Members,
+    pub headless: bool,
+    /// What creates it, when it is not written itself.
+    pub via: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct PodEntry {
+    env: Option<Arc<str>>,
+    template: PodTemplate,
+}
+
+/// Every object of the repository by kind, namespace and name.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    objects: HashMap<(String, String, String), Vec<Entry>>,
+    /// Pod templates by namespace, for selectors.
+    pods: HashMap<String, Vec<PodEntry>>,
+    opaque: Vec<(Option<Arc<str>>, Opaque)>,
+}
+
+impl Inventory {
+    /// Adds what a file or build defines, deployed to `envs` (none: no environment).
+    pub fn add(&mut self, summary: &Summary, envs: &[Arc<Env>]) {
+        let envs: Vec<Option<&Env>> = if envs.is_empty() {
+            vec![None]
+        } else {
+            envs.iter().map(|e| Some(&**e)).collect()
+        };
+        for env in envs {
+            let env_name: Option<Arc<str>> = env.map(|e| Arc::from(e.name.as_str()));
+            for defined in &summary.objects {
+                let namespace =
+                    effective_namespace(&defined.kind, defined.namespace.as_deref(), env);
+                if let Some(pod) = &defined.pod {
+                    self.pods
+                        .entry(namespace.clone())
+                        .or_default()
+                        .push(PodEntry {
+                            env: env_name.clone(),
+                            template: pod.clone(),
+                        });
+                }
+                self.objects
+                    .entry((defined.kind.clone(), namespace, defined.name.clone()))
+                    .or_default()
+                    .push(Entry {
+                        env: env_name.clone(),
+                        origin: Some(defined.origin),
+                        members: defined.members.clone(),
+                        headless: defined.headless,
+                        via: defined.via.clone(),
+                    });
+            }
+            for opaque in &summary.opaque {
+                self.opaque.push((env_name.clone(), opaque.clone()));
+            }
+        }
+    }
+
+    /// Adds what an environment's config says exists outside Git: `external-secrets` (keys
+    /// unknown when none are listed) and `external`.
+    pub fn add_external(&mut self, env: &Env) {
+        let name: Arc<str> = Arc::from(env.name.as_str());
+        let mut add = |kind: &str, object: &str, namespace: Option<&str>, members: Members| {
+            let namespace = effective_namespace(kind, namespace, Some(env));
+            self.objects
+                .entry((kind.to_string(), namespace, object.to_string()))
+                .or_default()
+                .push(Entry {
+                    env: Some(Arc::clone(&name)),
+                    origin: None,
+                    members,
+                    headless: false,
+                    via: Some(format!("the config of environment {}", env.name)),
+                });
+        };
+        for (secret, keys) in &env.spec.external_secrets {
+            let members = if keys.is_empty() {
+                Members::Any
+            } else {
+                Members::Known(keys.iter().map(|k| k.0.clone()).collect())
+            };
+            add("Secret", secret, None, members);
+        }
+        for external in &env.spec.external {
+            let members = match &external.keys {
+                None => Members::Any,
+                Some(keys) => Members::Known(keys.iter().map(|k| k.0.clone()).collect()),
+            };
+            add(
+                &external.kind,
+                &external.name,
+                external.namespace.as_deref(),
+                members,
+            );
+        }
+    }
+
+    /// Keeps every list in one order whatever order files were added in, so answers (the
+    /// related location, the suggestion) do not depend on threads or path order.
+    pub fn seal(&mut self) {
+        let origin_key = |e: &Entry| (e.env.clone(), e.origin.map(|o| (o.file, o.start)));
+        for entries in self.objects.values_mut() {
+            entries.sort_by_key(origin_key);
+        }
+    }
+
+    /// The object of `kind` named `name` in `namespace` that environment `env` sees: its own
+    /// objects and those of no environment (every object, for no environment). Objects
+    /// every cluster has are found too.
+    pub fn find(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        env: Option<&str>,
+    ) -> Option<Entry> {
+        self.find_with(kind, namespace, name, env, |_| true)
+    }
+
+    /// The same, preferring a definition that `wanted` accepts: when two files define the
+    /// same name (two apps of a samples repository), the one with the key counts.
+    pub fn find_with(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        env: Option<&str>,
+        wanted: impl Fn(&Entry) -> bool,
+    ) -> Option<Entry> {
+        let namespace = if is_cluster_scoped(kind) {
+            ""
+        } else {
+            namespace
+        };
+        let key = (kind.to_string(), namespace.to_string(), name.to_string());
+        let seen: Vec<&Entry> = self
+            .objects
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter(|e| visible(e.env.as_deref(), env))
+            .collect();
+        let found = seen.iter().find(|e| wanted(e)).or(seen.first());
+        found.map(|e| (*e).clone()).or_else(|| built_in(kind, name))
+    }
+
+    /// Names of `kind` in `namespace` that `env` sees, for "did you mean".
+    pub fn names(&self, kind: &str, namespace: &str, env: Option<&str>) -> Vec<&str> {
+        let namespace = if is_cluster_scoped(kind) {
+            ""
+        } else {
+            namespace
+        };
+        let mut names: Vec<&str> = self
+            .objects
+            .iter()
+            .filter(|((k, ns, _), entries)| {
+                k == kind
+                    && ns == namespace
+                    && entries.iter().any(|e| visible(e.env.as_deref(), env))
+            })
+            .map(|((_, _, name), _)| name.as_str())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The pod templates in `namespace` that `env` sees whose labels `matches` accepts.
+    pub fn pods<'i>(
+        &'i self,
+        namespace: &str,
+        env: Option<&str>,
+        matches: impl Fn(&dyn Fn(&str) -> Option<&'i str>) -> bool,
+    ) -> Vec<&'i PodTemplate> {
+        self.pods
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .filter(|pod| visible(pod.env.as_deref(), env))
+            .filter(|pod| {
+                let label = |key: &str| {
+                    pod.template
+                        .labels
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.as_str())
+                };
+                matches(&label)
+            })
+            .map(|pod| &pod.template)
+            .collect()
+    }
+
+    /// Whether `env` sees any workload's pods in `namespace`: a namespace without any is
+    /// managed elsewhere (a Helm release, an operator), so selectors there are not judged.
+    pub fn has_pods(&self, namespace: &str, env: Option<&str>) -> bool {
+        self.pods
+            .get(namespace)
+            .is_some_and(|pods| pods.iter().any(|p| visible(p.env.as_deref(), env)))
+    }
+
+    /// Something in `env` that kubelint cannot read and that may create what is missing:
+    /// pods (`pods`), or any named object.
+    pub fn opaque(&self, env: Option<&str>, pods: bool) -> Option<&Opaque> {
+        self.opaque
+            .iter()
+            .filter(|(e, o)| visible(e.as_deref(), env) && (pods || !o.pods_only))
+            .map(|(_, opaque)| opaque)
+            .min_by_key(|o| (o.origin.file, o.origin.start))
+    }
+}
+
+/// An object of no environment is seen everywhere; a reference from no environment sees all.
+fn visible(object_env: Option<&str>, from: Option<&str>) -> bool {
+    object_env.is_none() || from.is_none() || object_env == from
+}
+
+/// What every cluster has: the `default` ServiceAccount and `kube-root-ca.crt` ConfigMap of
+/// each namespace, the default and `system:` ClusterRoles, and kube-system's bootstrap Roles.
+fn built_in(kind: &str, name: &str) -> Option<Entry> {
+    let members = match (kind, name) {
+        ("ServiceAccount", "default") => Members::Any,
+        ("ConfigMap", "kube-root-ca.crt") => Members::Known(vec!["ca.crt".into()]),
+        ("ClusterRole", name)
+            if DEFAULT_CLUSTER_ROLES.contains(&name) || name.starts_with("system:") =>
+        {
+            Members::Any
+        }
+        // The Roles of kube-system that the control plane bootstraps.
+        ("Role", name)
+            if name == "extension-apiserver-authentication-reader"
+                || name.starts_with("system:") =>
+        {
+            Members::Any
+        }
+        _ => return None,
+    };
+    Some(Entry {
+        env: None,
+        origin: None,
+        members,
+        headless: false,
+        via: Some("Kubernetes itself".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Environment;
+    use crate::model::PodSpecPaths;
+    use crate::yaml::parse;
+
+    fn env(name: &str, namespace: Option<&str>) -> Arc<Env> {
+        Arc::new(Env {
+            name: name.into(),
+            spec: Environment {
+                namespace: namespace.map(str::to_string),
+                ..Environment::default()
+            },
+        })
+    }
+
+    fn summary(text: &str) -> Summary {
+        Summary::of_documents(&parse(text).documents, &PodSpecPaths::default())
+    }
+
+    const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: eA==}\n";
+
+    #[test]
+    fn objects_take_their_environments_namespace_and_stay_in_it() {
+        let mut inventory = Inventory::default();
+        inventory.add(&summary(SECRET), &[env("prod", Some("shop"))]);
+        assert!(
+            inventory
+                .find("Secret", "shop", "s", Some("prod"))
+                .is_some()
+        );
+        assert!(
+            inventory
+                .find("Secret", "default", "s", Some("prod"))
+                .is_none()
+        );
+        assert!(
+            inventory
+                .find("Secret", "shop", "s", Some("test"))
+                .is_none()
+        );
+        assert!(inventory.find("Secret", "shop", "s", None).is_some());
+    }
+
+    #[test]
+    fn objects_of_no_environment_are_seen_by_every_environment() {
+        let mut inventory = Inventory::default();
+        inventory.add(&summary(SECRET), &[]);
+        assert!(
+            inventory
+                .find("Secret", "default", "s", Some("prod"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn cluster_scoped_kinds_ignore_the_namespace() {
+        let mut inventory = Inventory::default();
+        let issuer = "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: le}\n";
+        inventory.add(&summary(issuer), &[env("prod", Some("shop"))]);
+        assert!(
+            inventory
+                .find("ClusterIssuer", "other", "le", Some("prod"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn external_secrets_without_keys_hold_any_key() {
+        let mut inventory = Inventory::default();
+        let mut prod = (*env("prod", None)).clone();
+        prod.spec.external_secrets.insert("acr".into(), Vec::new());
+        inventory.add_external(&prod);
+        let found = inventory
+            .find("Secret", "default", "acr", Some("prod"))
+            .unwrap();
+        assert!(found.members.has("anything"));
+    }
+
+    #[test]
+    fn of_two_definitions_of_one_name_the_one_with_the_key_counts() {
+        let mut inventory = Inventory::default();
+        let config_map = |key: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: conf}}\ndata: {{{key}: x}}\n"
+            )
+        };
+        inventory.add(&summary(&config_map("a")), &[]);
+        inventory.add(&summary(&config_map("b")), &[]);
+        let with_b =
+            inventory.find_with("ConfigMap", "default", "conf", None, |e| e.members.has("b"));
+        assert!(with_b.is_some_and(|e| e.members.has("b")));
+        let with_c =
+            inventory.find_with("ConfigMap", "default", "conf", None, |e| e.members.has("c"));
+        assert!(with_c.is_some_and(|e| !e.members.has("c")));
+    }
+
+    #[test]
+    fn every_namespace_has_its_default_service_account() {
+        let inventory = Inventory::default();
+        assert!(
+            inventory
+                .find("ServiceAccount", "x", "default", None)
+                .is_some()
+        );
+        assert!(
+            inventory
+                .find("ClusterRole", "", "system:auth-delegator", None)
+                .is_some()
+        );
+        assert!(
+            inventory
+                .find("ServiceAccount", "x", "worker", None)
+                .is_none()
+        );
+    }
+}
