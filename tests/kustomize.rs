@@ -316,6 +316,7 @@ fn a_patch_that_sets_a_value_points_at_the_patch_and_relates_the_base_line_it_ov
     assert_eq!(
         findings_with_related(repo.path()),
         [
+            "base/deployment.yaml:5:1 schema-invalid",
             "base/deployment.yaml:10:18 mutable-image-tag",
             "overlays/prod/kustomization.yaml:17:24 dockerhub-image-in-china",
             "  related base/deployment.yaml:12:18 overrides `redis:7.2-alpine`, set here",

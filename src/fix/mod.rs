@@ -248,8 +248,8 @@ pub fn fix_paths(
     (outcome, report)
 }
 
-/// Text fixed in memory as if it were the file at `path`, iterated like [`fix_paths`]: the
-/// fixed text and the number of rounds that changed it.
+/// Text fixed in memory as if it were the file at `path`, alone (nothing else is read from
+/// disk), iterated like [`fix_paths`]: the fixed text and the number of rounds that changed it.
 pub fn fix_text(
     text: &str,
     path: &Path,
@@ -259,7 +259,7 @@ pub fn fix_text(
 ) -> (String, usize) {
     let mut current = text.to_string();
     for round in 0..MAX_ROUNDS {
-        let outcome = check::check_text(current.as_bytes(), path, config, rules);
+        let outcome = check::check_buffer(current.as_bytes(), path, &[], &[], config, rules);
         let plan = plan(&outcome.findings, options);
         let Some(edits) = plan.edits.get(&FileId(0)) else {
             return (current, round);

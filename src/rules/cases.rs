@@ -112,7 +112,14 @@ fn run_case(case: &Case, text: &str, rules: &RuleSet) -> Result<Outcome, String>
         .iter()
         .map(|(path, text)| (path.into(), text.clone()))
         .collect();
-    Ok(check_buffer(text.as_bytes(), path, &files, &[], &config, rules))
+    Ok(check_buffer(
+        text.as_bytes(),
+        path,
+        &files,
+        &[],
+        &config,
+        rules,
+    ))
 }
 
 /// What each bad case of a rule reports, as people read it: span, the text under it, severity,

@@ -1,7 +1,7 @@
 //! The `rules` stage: rule files compiled once, evaluated over every object of the project.
 
-mod api;
 pub mod admission;
+mod api;
 pub mod cases;
 mod code;
 mod cond;
