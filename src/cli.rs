@@ -635,12 +635,15 @@ fn write_releases(paths: &[PathBuf], config: &Config, out: &mut dyn Write) -> st
             .iter()
             .map(|v| crate::config::display_path(&config.root.join(v)))
             .collect();
+        let values = if values.is_empty() {
+            "no values files (the chart's defaults)".to_string()
+        } else {
+            values.join(" then ")
+        };
         writeln!(
             out,
-            "helm release {} ({}{namespace}) in {env}: {}",
-            release.name,
-            release.chart,
-            values.join(" then ")
+            "helm release {} ({}{namespace}) in {env}: {values}",
+            release.name, release.chart
         )?;
     }
     Ok(())

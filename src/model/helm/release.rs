@@ -143,6 +143,10 @@ fn default_releases(config: &Config, dir: &str, names: &[String]) -> Vec<Release
             out.push(release(None, vec![base.clone()]));
         }
     }
+    // A chart in the repository without values files still installs (and renders) as it is.
+    if out.is_empty() && local {
+        out.push(release(None, Vec::new()));
+    }
     out
 }
 
@@ -201,6 +205,14 @@ mod tests {
             shown(&plan(&config, ["x/values.yaml"])),
             ["x - x/values.yaml"]
         );
+    }
+
+    #[test]
+    fn a_chart_without_values_files_is_one_release_without_values() {
+        let (dir, config) = config(ENVS);
+        std::fs::create_dir_all(dir.path().join("bare")).unwrap();
+        std::fs::write(dir.path().join("bare/Chart.yaml"), "name: bare\n").unwrap();
+        assert_eq!(shown(&plan(&config, ["bare/Chart.yaml"])), ["bare - "]);
     }
 
     #[test]

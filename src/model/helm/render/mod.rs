@@ -88,10 +88,14 @@ pub fn render_all(
         .filter_map(|(index, w)| {
             let release = w.release;
             let dir = release.chart_dir.as_deref()?;
+            let chart = *by_path.get(&super::chart_file(dir))?;
+            if is_library(&files[chart.0 as usize]) {
+                return None;
+            }
             Some(Job {
                 index,
                 release,
-                chart: *by_path.get(&super::chart_file(dir))?,
+                chart,
                 values: release
                     .values
                     .iter()
@@ -239,6 +243,19 @@ fn namespace(release: &Release) -> Option<&str> {
         .namespace
         .as_deref()
         .or_else(|| release.env.as_ref()?.spec.namespace.as_deref())
+}
+
+/// A library chart (`type: library`) only lends templates to other charts: helm refuses to
+/// install or render it on its own.
+fn is_library(chart: &ParsedFile) -> bool {
+    chart
+        .stream
+        .documents
+        .first()
+        .and_then(|d| d.root())
+        .and_then(|root| root.get("type"))
+        .and_then(|t| t.as_str())
+        == Some("library")
 }
 
 /// Each dependency of a `Chart.yaml` that is not in its `charts/` folder (as a folder or a
