@@ -110,6 +110,7 @@ struct NamespaceObject {
 }
 
 /// Every policy and binding of a run, ready to evaluate.
+#[derive(Default)]
 pub struct Admission {
     env: Arc<cel::Env>,
     policies: Vec<Policy>,
@@ -211,6 +212,10 @@ fn severity_of(actions: &[&str]) -> Severity {
 impl Admission {
     /// Reads the policies, bindings, params and namespaces among the project's objects.
     pub fn build(project: &Project<'_>) -> Admission {
+        // Most runs have no policy: they pay nothing for CEL, not even its environment.
+        if !project.objects.iter().any(|l| is_admission(l, POLICY_KIND)) {
+            return Admission::default();
+        }
         let env = Arc::new(library::environment());
         let mut policies: Vec<Policy> = Vec::new();
         let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -320,10 +325,6 @@ impl Admission {
             namespaces,
             broken,
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bindings.is_empty()
     }
 
     /// Expressions that do not compile, once each, at the expression.
