@@ -159,6 +159,7 @@ fn man_out_dir_writes_a_page_per_subcommand() {
             "kubelint-build.1",
             "kubelint-check.1",
             "kubelint-completions.1",
+            "kubelint-drift.1",
             "kubelint-env.1",
             "kubelint-explain.1",
             "kubelint-man.1",
