@@ -376,10 +376,7 @@ impl Drift<'_> {
                     continue;
                 };
                 let live_text = live_set.and_then(|s| s.text(resource));
-                let same = live_text.is_some_and(|l| {
-                    l == text
-                        || matches!((quantity::parse(l), quantity::parse(text)), (Some(a), Some(b)) if (a - b).abs() <= f64::EPSILON * a.abs().max(b.abs()))
-                });
+                let same = live_text.is_some_and(|l| l == text || same_quantity(l, text));
                 if !same {
                     let message = format!(
                         "{group}.{resource} of `{container}` is `{}` in the cluster; Git says `{text}`",
@@ -389,5 +386,40 @@ impl Drift<'_> {
                 }
             }
         }
+    }
+}
+
+/// Whether two quantities are one amount however written (`1000m` and `1`, `1024Mi` and
+/// `1Gi`), as the API server normalises them.
+fn same_quantity(a: &str, b: &str) -> bool {
+    match (quantity::parse(a), quantity::parse(b)) {
+        (Some(a), Some(b)) => (a - b).abs() <= f64::EPSILON * a.abs().max(b.abs()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_match_by_amount_not_spelling() {
+        assert!(same_quantity("1000m", "1"));
+        assert!(same_quantity("1024Mi", "1Gi"));
+        assert!(!same_quantity("1G", "1Gi"));
+        assert!(!same_quantity("lots", "lots"));
+    }
+
+    #[test]
+    fn flat_values_sort_keys_so_spellings_agree() {
+        let stream = crate::yaml::parse(
+            "a: {secretKeyRef: {name: s, key: k}}\nb:\n  secretKeyRef:\n    key: k\n    name: s\n",
+        );
+        let root = stream.documents[0].root().unwrap();
+        assert_eq!(
+            flat(root.get("a").unwrap()),
+            "{secretKeyRef: {key: k, name: s}}"
+        );
+        assert_eq!(flat(root.get("a").unwrap()), flat(root.get("b").unwrap()));
     }
 }

@@ -110,6 +110,7 @@ struct NamespaceObject {
 }
 
 /// Every policy and binding of a run, ready to evaluate.
+#[derive(Default)]
 pub struct Admission {
     env: Arc<cel::Env>,
     policies: Vec<Policy>,
@@ -211,6 +212,10 @@ fn severity_of(actions: &[&str]) -> Severity {
 impl Admission {
     /// Reads the policies, bindings, params and namespaces among the project's objects.
     pub fn build(project: &Project<'_>) -> Admission {
+        // Most runs have no policy: they pay nothing for CEL, not even its environment.
+        if !project.objects.iter().any(|l| is_admission(l, POLICY_KIND)) {
+            return Admission::default();
+        }
         let env = Arc::new(library::environment());
         let mut policies: Vec<Policy> = Vec::new();
         let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -322,10 +327,6 @@ impl Admission {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.bindings.is_empty()
-    }
-
     /// Expressions that do not compile, once each, at the expression.
     pub fn problems(&self, rules: &RuleSet) -> Vec<Finding> {
         self.broken
@@ -387,6 +388,10 @@ impl Admission {
                 labels: namespace_labels,
                 known: namespace_object.is_some(),
             };
+            // What every policy sees of this object, bound once: CEL copies a value into
+            // its own form when it is bound, so binding per policy would copy the object
+            // per policy.
+            let mut shared: Option<Context<'_, '_>> = None;
             for binding in &self.bindings {
                 let policy = &self.policies[binding.policy];
                 let deployed = match env {
@@ -422,23 +427,24 @@ impl Admission {
                         continue;
                     }
                 };
-                let input = Input {
-                    object: object_value,
-                    namespace: namespace_object.map_or(Value::Null, |n| n.value.clone()),
-                    request: request_value(&request, object.kind, namespace_name),
-                };
-                run.with_params(&input, namespace_name, &mut out);
+                let context = shared.get_or_insert_with(|| {
+                    let mut context = Context::with_env(Arc::clone(&self.env));
+                    library::register(&mut context).expect(
+                        "the Kubernetes functions do not clash with the standard environment's",
+                    );
+                    context.add_variable_from_value("object", object_value.clone());
+                    context.add_variable_from_value("oldObject", Value::Null);
+                    let request = request_value(&request, object.kind, namespace_name);
+                    context.add_variable_from_value("request", request);
+                    let namespace = namespace_object.map_or(Value::Null, |n| n.value.clone());
+                    context.add_variable_from_value("namespaceObject", namespace);
+                    context
+                });
+                run.with_params(context, namespace_name, &mut out);
             }
         }
         out
     }
-}
-
-/// The variables every expression of one evaluation sees, but `params` and `variables`.
-struct Input<'v> {
-    object: &'v Value,
-    namespace: Value,
-    request: Value,
 }
 
 fn map(entries: Vec<(&str, Value)>) -> Value {
@@ -507,9 +513,14 @@ enum Failure {
 impl Run<'_, '_> {
     /// Evaluates once per param the binding selects (once without params when the policy
     /// takes none).
-    fn with_params(&self, input: &Input<'_>, namespace: Option<&str>, out: &mut Vec<Finding>) {
+    fn with_params(
+        &self,
+        shared: &Context<'_, '_>,
+        namespace: Option<&str>,
+        out: &mut Vec<Finding>,
+    ) {
         let Some((api_version, kind)) = &self.policy.param_kind else {
-            self.evaluate(input, Value::Null, out);
+            self.evaluate(shared, Value::Null, out);
             return;
         };
         let Some(reference) = &self.binding.param_ref else {
@@ -547,19 +558,14 @@ impl Run<'_, '_> {
             return;
         }
         for param in found {
-            self.evaluate(input, param.value.clone(), out);
+            self.evaluate(shared, param.value.clone(), out);
         }
     }
 
-    fn evaluate(&self, input: &Input<'_>, params: Value, out: &mut Vec<Finding>) {
-        let mut context = Context::with_env(Arc::clone(&self.admission.env));
-        library::register(&mut context)
-            .expect("the Kubernetes functions do not clash with the standard environment's");
-        context.add_variable_from_value("object", input.object.clone());
-        context.add_variable_from_value("oldObject", Value::Null);
-        context.add_variable_from_value("request", input.request.clone());
+    /// One evaluation, in a scope of its own over the object's shared variables.
+    fn evaluate(&self, shared: &Context<'_, '_>, params: Value, out: &mut Vec<Finding>) {
+        let mut context = shared.new_inner_scope();
         context.add_variable_from_value("params", params);
-        context.add_variable_from_value("namespaceObject", input.namespace.clone());
         for (name, condition) in &self.policy.conditions {
             match self.run(&context, condition) {
                 Ok(Value::Bool(true)) => {}
