@@ -6,7 +6,7 @@ PyYAML; each object (List items included) is validated by kubernetes-validate (t
 package, strict, Kubernetes VERSION) and linted by kubelint (its `schema-invalid` findings,
 for the same release). Prints one JSON object:
 
-    {"objects": N, "compared": N, "agree": N,
+    {"objects": N, "compared": N, "agree": N, "invalid_in_both": N,
      "disagreements": [{"file", "kind", "name", "kubelint", "kubernetes_validate"}, ...]}
 
 where `kubelint` and `kubernetes_validate` are each tool's messages (empty: valid). Objects
@@ -127,7 +127,7 @@ def main():
     version = sys.argv[3] if len(sys.argv) > 3 else "1.35"
     reference, files = reference_verdicts(corpus, version)
     linted = kubelint_verdicts(binary, corpus, files, version)
-    compared = agree = 0
+    compared = agree = invalid = 0
     disagreements = []
     for key in sorted(reference):
         theirs, ours = reference[key], linted.get(key, [])
@@ -136,12 +136,13 @@ def main():
         compared += 1
         if bool(theirs) == bool(ours):
             agree += 1
+            invalid += bool(ours)
             continue
         file, kind, name = key
         disagreements.append({"file": file, "kind": kind, "name": name,
                               "kubelint": ours, "kubernetes_validate": theirs})
     print(json.dumps({"objects": len(reference), "compared": compared, "agree": agree,
-                      "disagreements": disagreements}, indent=1))
+                      "invalid_in_both": invalid, "disagreements": disagreements}, indent=1))
 
 
 if __name__ == "__main__":
