@@ -20,15 +20,26 @@ fn schema_verdicts_match_kubernetes_validate_on_the_corpus() {
         .map(Into::into)
         .unwrap_or_else(|| root.join(".ci/tools/kubernetes-validate/bin/python"));
     if !python.is_file() {
-        eprintln!("skipped: no kubernetes-validate python at {}", python.display());
+        eprintln!(
+            "skipped: no kubernetes-validate python at {}",
+            python.display()
+        );
         return;
     }
     let output = Command::new(&python)
         .arg(root.join("scripts/schema-compare.py"))
-        .args([env!("CARGO_BIN_EXE_kubelint"), corpus.to_str().unwrap(), "1.35"])
+        .args([
+            env!("CARGO_BIN_EXE_kubelint"),
+            corpus.to_str().unwrap(),
+            "1.35",
+        ])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(report["compared"].as_u64().unwrap() > 1000, "{report}");
     let found: BTreeSet<(String, String, String)> = report["disagreements"]
