@@ -117,6 +117,15 @@ fn main() {
     .expect("corpus folder is writable");
     let first_four_config = Config::load(&first_four_config).expect("the bench config is valid");
     let first_four = RuleSet::load(&first_four_config).expect("the built-in rules compile");
+    // Every rule but the API ones: schema validation's cost is the difference.
+    let no_schema_config = corpus.path().join("no-schema.kubelint.yaml");
+    std::fs::write(
+        &no_schema_config,
+        format!("{CONFIG}rules:\n  disable: [schema-invalid, schema-unknown-kind, deprecated-api, removed-api]\n"),
+    )
+    .expect("corpus folder is writable");
+    let no_schema_config = Config::load(&no_schema_config).expect("the bench config is valid");
+    let no_schema = RuleSet::load(&no_schema_config).expect("the built-in rules compile");
 
     let parse_only = || {
         let inputs = discover::discover(&paths, &config).inputs;
@@ -132,6 +141,7 @@ fn main() {
     };
     let full = || check_paths(&paths, &config, &rules);
     let four = || check_paths(&paths, &first_four_config, &first_four);
+    let without_schema = || check_paths(&paths, &no_schema_config, &no_schema);
     parse_only();
     let outcome = full();
     let (objects, findings) = (outcome.objects, outcome.findings.len());
@@ -140,15 +150,19 @@ fn main() {
     // Interleaved, so that a machine that speeds up or slows down during the run (shared
     // cores) weighs on all sides alike.
     let (mut parse_times, mut full_times, mut four_times) = (Vec::new(), Vec::new(), Vec::new());
+    let mut no_schema_times = Vec::new();
     for _ in 0..9 {
         parse_times.push(time(parse_only));
         four_times.push(time(|| drop(four())));
         full_times.push(time(|| drop(full())));
+        no_schema_times.push(time(|| drop(without_schema())));
     }
     parse_times.sort();
     full_times.sort();
     four_times.sort();
+    no_schema_times.sort();
     let (parse_only, full, four) = (parse_times[4], full_times[4], four_times[4]);
+    let no_schema = no_schema_times[4];
 
     // On save an editor pipes its buffer in, standing for the file's path.
     let small = "prod/team-0/app-0.yaml";
@@ -192,6 +206,11 @@ fn main() {
     println!(
         "full / parse-only:                 {:>8.2}x",
         full.as_secs_f64() / parse_only.as_secs_f64()
+    );
+    println!(
+        "without schema validation:         {:>8.1} ms  (full / this: {:.2}x)",
+        no_schema.as_secs_f64() * 1e3,
+        full.as_secs_f64() / no_schema.as_secs_f64()
     );
     println!(
         "first four rules only:             {:>8.1} ms  ({four_findings} findings)",

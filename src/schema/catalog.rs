@@ -106,10 +106,11 @@ impl Catalog {
                 .compiled
                 .get_or_init(|| Compiled::new(&crd.schema, Dialect::Structural));
             let mut problems = Validator::run(&compiled.arena, compiled.root, root, kind_key, &[]);
-            if let (Some(release), Some((key, metadata))) = (release, root.entry("metadata")) {
+            let meta = release.and_then(|r| r.object_meta());
+            if let (Some(meta), Some((key, metadata))) = (meta, root.entry("metadata")) {
                 problems.extend(Validator::run(
-                    &release.arena,
-                    release.object_meta,
+                    &meta.arena,
+                    meta.root,
                     metadata,
                     Some(key),
                     &["metadata"],
@@ -129,10 +130,14 @@ impl Catalog {
                 Err(message) => Verdict::BrokenSchema(message.clone()),
             };
         }
-        match release.and_then(|r| Some((r, r.kind(api_version, kind)?))) {
-            Some((release, id)) => {
-                Verdict::Checked(Validator::run(&release.arena, id, root, kind_key, &[]))
-            }
+        match release.and_then(|r| r.kind(api_version, kind)) {
+            Some(schema) => Verdict::Checked(Validator::run(
+                &schema.arena,
+                schema.root,
+                root,
+                kind_key,
+                &[],
+            )),
             None => Verdict::Unknown,
         }
     }

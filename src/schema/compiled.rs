@@ -198,14 +198,19 @@ pub enum Dialect {
     Structural,
 }
 
-/// Compiles JSON schemas into an [`Arena`]. `$ref`s are integers naming a reserved root (the
-/// embedded definitions) or JSON pointers into the document being compiled (`#/...`);
-/// other references accept anything.
+/// Looks up a definition by the index `$ref`s name it with: its short title and its schema.
+pub type Definitions<'j> = &'j dyn Fn(u32) -> Option<(&'j str, Json)>;
+
+/// Compiles JSON schemas into an [`Arena`]. `$ref`s are integers naming a definition (the
+/// embedded ones, compiled when first referred to) or JSON pointers into the document being
+/// compiled (`#/...`); other references accept anything.
 pub struct Compiler<'j> {
     pub arena: Arena,
     dialect: Dialect,
     document: Option<&'j Json>,
+    definitions: Option<Definitions<'j>>,
     pointers: HashMap<String, SchemaId>,
+    defined: HashMap<u32, SchemaId>,
 }
 
 impl<'j> Compiler<'j> {
@@ -214,22 +219,16 @@ impl<'j> Compiler<'j> {
             arena: Arena::default(),
             dialect,
             document: None,
+            definitions: None,
             pointers: HashMap::new(),
+            defined: HashMap::new(),
         }
     }
 
-    /// Reserves ids `0..count` for definitions compiled later with [`Compiler::define`], so
-    /// definitions may refer to each other (and to themselves) by index.
-    pub fn reserve(&mut self, count: usize) {
-        self.arena
-            .nodes
-            .extend((0..count).map(|_| SchemaNode::any()));
-    }
-
-    pub fn define(&mut self, id: SchemaId, title: &str, schema: &Json) {
-        let mut node = self.node(schema);
-        node.title = Some(title.rsplit('.').next().unwrap_or(title).into());
-        self.arena.nodes[id as usize] = node;
+    /// Compiles definition `index` of `definitions`, and those it refers to, only those.
+    pub fn definition(&mut self, definitions: Definitions<'j>, index: u32) -> Option<SchemaId> {
+        self.definitions = Some(definitions);
+        self.reference(&Json::from(index))
     }
 
     /// Compiles a whole document, whose `#/...` references point into itself.
@@ -330,14 +329,24 @@ impl<'j> Compiler<'j> {
 
     fn reference(&mut self, reference: &Json) -> Option<SchemaId> {
         if let Some(index) = reference.as_u64() {
-            return Some(index as SchemaId);
+            let index = u32::try_from(index).ok()?;
+            if let Some(&id) = self.defined.get(&index) {
+                return Some(id);
+            }
+            let (title, schema) = (self.definitions?)(index)?;
+            // Reserved before compiling, so a definition that refers to itself ends.
+            let id = self.push(SchemaNode::any());
+            self.defined.insert(index, id);
+            let mut node = self.node(&schema);
+            node.title = Some(title.rsplit('.').next().unwrap_or(title).into());
+            self.arena.nodes[id as usize] = node;
+            return Some(id);
         }
         let pointer = reference.as_str()?.strip_prefix('#')?;
         if let Some(&id) = self.pointers.get(pointer) {
             return Some(id);
         }
         let target = self.document?.pointer(pointer)?;
-        // Reserved before compiling, so a schema that refers to itself ends.
         let id = self.push(SchemaNode::any());
         self.pointers.insert(pointer.to_string(), id);
         let mut node = self.node(target);
