@@ -416,6 +416,24 @@ mod tests {
     }
 
     #[test]
+    fn a_required_label_narrows_the_pods_tried_to_those_that_carry_it() {
+        let mut inventory = Inventory::default();
+        for app in ["web", "api"] {
+            let pod = format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {app}, labels: {{app: {app}}}}}\nspec: {{containers: []}}\n"
+            );
+            inventory.add(&summary(&pod), &[]);
+        }
+        let tried = std::cell::Cell::new(0);
+        let found = inventory.pods("default", None, Some(("app", "web")), |_| {
+            tried.set(tried.get() + 1);
+            true
+        });
+        assert_eq!((found.len(), tried.get()), (1, 1));
+        assert_eq!(inventory.pods("default", None, None, |_| true).len(), 2);
+    }
+
+    #[test]
     fn every_namespace_has_its_default_service_account() {
         let inventory = Inventory::default();
         assert!(

@@ -345,6 +345,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_selector_names_one_label_every_match_carries() {
+        let stream = crate::yaml::parse(concat!(
+            "plain: {app: web}\n",
+            "labels: {matchLabels: {app: api}, matchExpressions: [{key: t, operator: Exists}]}\n",
+            "expression: {matchExpressions: [{key: tier, operator: In, values: [front]}]}\n",
+            "open: {matchExpressions: [{key: tier, operator: In, values: [a, b]}]}\n",
+        ));
+        let root = stream.documents[0].root().unwrap();
+        let required = |key: &str| required_label(root.get(key).unwrap());
+        assert_eq!(required("plain"), Some(("app", "web")));
+        assert_eq!(required("labels"), Some(("app", "api")));
+        assert_eq!(required("expression"), Some(("tier", "front")));
+        assert_eq!(required("open"), None);
+    }
+
+    #[test]
     fn a_typo_is_suggested_and_a_different_name_is_not() {
         let names = vec!["jwt-secret".to_string(), "backend-secrets".to_string()];
         assert_eq!(nearest("backend-secret", &names), Some("backend-secrets"));
