@@ -73,6 +73,9 @@ pub struct Inventory {
     objects: HashMap<(String, String, String), Vec<Entry>>,
     /// Pod templates by namespace, for selectors.
     pods: HashMap<String, Vec<PodEntry>>,
+    /// Where each label (namespace, key, value) is, as indexes into `pods`, so a selector
+    /// looks at the pods that carry one of its labels rather than at every pod.
+    pod_labels: HashMap<(String, String, String), Vec<usize>>,
     opaque: Vec<(Option<Arc<str>>, Opaque)>,
 }
 
@@ -90,13 +93,15 @@ impl Inventory {
                 let namespace =
                     effective_namespace(&defined.kind, defined.namespace.as_deref(), env);
                 if let Some(pod) = &defined.pod {
-                    self.pods
-                        .entry(namespace.clone())
-                        .or_default()
-                        .push(PodEntry {
-                            env: env_name.clone(),
-                            template: pod.clone(),
-                        });
+                    let pods = self.pods.entry(namespace.clone()).or_default();
+                    for (key, value) in &pod.labels {
+                        let label = (namespace.clone(), key.clone(), value.clone());
+                        self.pod_labels.entry(label).or_default().push(pods.len());
+                    }
+                    pods.push(PodEntry {
+                        env: env_name.clone(),
+                        template: pod.clone(),
+                    });
                 }
                 self.objects
                     .entry((defined.kind.clone(), namespace, defined.name.clone()))
@@ -225,16 +230,25 @@ impl Inventory {
     }
 
     /// The pod templates in `namespace` that `env` sees whose labels `matches` accepts.
+    /// `required` is a label every match carries (one the selector demands), so only the
+    /// pods with it are tried: a Service per workload stays linear, not quadratic.
     pub fn pods<'i>(
         &'i self,
         namespace: &str,
         env: Option<&str>,
+        required: Option<(&str, &str)>,
         matches: impl Fn(&dyn Fn(&str) -> Option<&'i str>) -> bool,
     ) -> Vec<&'i PodTemplate> {
-        self.pods
-            .get(namespace)
-            .into_iter()
-            .flatten()
+        let all = self.pods.get(namespace).map_or(&[][..], Vec::as_slice);
+        let candidates: Box<dyn Iterator<Item = &PodEntry>> = match required {
+            Some((key, value)) => {
+                let label = (namespace.to_string(), key.to_string(), value.to_string());
+                let indexes = self.pod_labels.get(&label).map_or(&[][..], Vec::as_slice);
+                Box::new(indexes.iter().filter_map(|&i| all.get(i)))
+            }
+            None => Box::new(all.iter()),
+        };
+        candidates
             .filter(|pod| visible(pod.env.as_deref(), env))
             .filter(|pod| {
                 let label = |key: &str| {
@@ -399,6 +413,24 @@ mod tests {
         let with_c =
             inventory.find_with("ConfigMap", "default", "conf", None, |e| e.members.has("c"));
         assert!(with_c.is_some_and(|e| !e.members.has("c")));
+    }
+
+    #[test]
+    fn a_required_label_narrows_the_pods_tried_to_those_that_carry_it() {
+        let mut inventory = Inventory::default();
+        for app in ["web", "api"] {
+            let pod = format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {app}, labels: {{app: {app}}}}}\nspec: {{containers: []}}\n"
+            );
+            inventory.add(&summary(&pod), &[]);
+        }
+        let tried = std::cell::Cell::new(0);
+        let found = inventory.pods("default", None, Some(("app", "web")), |_| {
+            tried.set(tried.get() + 1);
+            true
+        });
+        assert_eq!((found.len(), tried.get()), (1, 1));
+        assert_eq!(inventory.pods("default", None, None, |_| true).len(), 2);
     }
 
     #[test]

@@ -243,13 +243,12 @@ fn select(
     namespace: &str,
     member: Option<Node<'_>>,
 ) -> Target {
-    let pods: Vec<&PodTemplate> =
-        scope
-            .project
-            .inventory
-            .pods(namespace, env_name(scope), |label| {
-                selector_matches_with(selector, label)
-            });
+    let pods: Vec<&PodTemplate> = scope.project.inventory.pods(
+        namespace,
+        env_name(scope),
+        required_label(selector),
+        |label| selector_matches_with(selector, label),
+    );
     let has_member = match member.and_then(|m| m.as_text()) {
         Some(member) => pods
             .iter()
@@ -261,6 +260,32 @@ fn select(
         entry: None,
         has_member,
     }
+}
+
+/// A label every pod the selector matches carries: an entry of a plain map (a Service's) or
+/// of `matchLabels`, or an `In` expression with one value.
+fn required_label<'a>(selector: Node<'a>) -> Option<(&'a str, &'a str)> {
+    let pair = |(key, value): (Node<'a>, Node<'a>)| Some((key.as_str()?, value.as_str()?));
+    let has_selector_keys =
+        selector.get("matchLabels").is_some() || selector.get("matchExpressions").is_some();
+    let map = if has_selector_keys {
+        selector.get("matchLabels")
+    } else {
+        Some(selector)
+    };
+    if let Some(found) = map.and_then(|m| m.entries().into_iter().find_map(pair)) {
+        return Some(found);
+    }
+    selector
+        .get("matchExpressions")?
+        .items()
+        .find_map(|expression| {
+            let values: Vec<Node<'a>> = expression.get("values")?.items().collect();
+            match (expression.text("operator"), values.as_slice()) {
+                (Some("In"), [only]) => Some((expression.text("key")?, only.as_str()?)),
+                _ => None,
+            }
+        })
 }
 
 impl Reference<'_> {
@@ -318,6 +343,22 @@ fn nearest<'c>(wanted: &str, candidates: &'c [String]) -> Option<&'c str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selector_names_one_label_every_match_carries() {
+        let stream = crate::yaml::parse(concat!(
+            "plain: {app: web}\n",
+            "labels: {matchLabels: {app: api}, matchExpressions: [{key: t, operator: Exists}]}\n",
+            "expression: {matchExpressions: [{key: tier, operator: In, values: [front]}]}\n",
+            "open: {matchExpressions: [{key: tier, operator: In, values: [a, b]}]}\n",
+        ));
+        let root = stream.documents[0].root().unwrap();
+        let required = |key: &str| required_label(root.get(key).unwrap());
+        assert_eq!(required("plain"), Some(("app", "web")));
+        assert_eq!(required("labels"), Some(("app", "api")));
+        assert_eq!(required("expression"), Some(("tier", "front")));
+        assert_eq!(required("open"), None);
+    }
 
     #[test]
     fn a_typo_is_suggested_and_a_different_name_is_not() {
