@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{kubelint, lint, tree};
+use common::{findings_with_related, kubelint, lint, tree};
 use predicates::prelude::*;
 
 /// The incident's repository shape: ACK prod in China behind a mirror without digests.
@@ -279,37 +279,6 @@ fn a_suppression_comment_in_a_values_file_silences_the_finding_it_names() {
         ("helm/values-prod.yaml", prod),
     ]);
     assert!(lint(dir.path(), &[]).is_empty());
-}
-
-/// `file:line:col rule`, then `  related file:line:col message` for each related location.
-fn findings_with_related(dir: &std::path::Path) -> Vec<String> {
-    let output = kubelint()
-        .current_dir(dir)
-        .args(["check", "--format", "json", "--fail-on", "never"])
-        .output()
-        .unwrap();
-    let findings: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
-    let place = |f: &serde_json::Value| {
-        format!(
-            "{}:{}:{}",
-            f["file"].as_str().unwrap(),
-            f["line"],
-            f["column"]
-        )
-    };
-    let mut lines = Vec::new();
-    for finding in &findings {
-        lines.push(format!(
-            "{} {}",
-            place(finding),
-            finding["rule"].as_str().unwrap()
-        ));
-        for related in finding["related"].as_array().into_iter().flatten() {
-            let message = related["message"].as_str().unwrap();
-            lines.push(format!("  related {} {message}", place(related)));
-        }
-    }
-    lines
 }
 
 #[test]

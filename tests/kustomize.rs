@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{kubelint, lint, tree};
+use common::{findings_with_related, kubelint, lint, tree};
 
 /// The workload-hygiene rules would fire on every sketch of a Deployment here; these tests
 /// are about where the China-cluster rules point once overlays are built.
@@ -261,38 +261,6 @@ fn an_environment_path_that_matches_nothing_is_a_warning_at_its_glob() {
         stderr,
         "kubelint: warning: .kubelint.yaml:16:13: environments.test.paths: `overlays/tset` matches no file, so test lints nothing there\n"
     );
-}
-
-/// Each finding as `file:line:col rule`, followed by its related locations as
-/// `  related file:line:col message`.
-fn findings_with_related(repo: &std::path::Path) -> Vec<String> {
-    let output = kubelint()
-        .current_dir(repo)
-        .args(["check", "--format", "json", "--fail-on", "never"])
-        .output()
-        .unwrap();
-    let findings: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
-    let place = |f: &serde_json::Value| {
-        format!(
-            "{}:{}:{}",
-            f["file"].as_str().unwrap(),
-            f["line"],
-            f["column"]
-        )
-    };
-    let mut lines = Vec::new();
-    for finding in &findings {
-        lines.push(format!(
-            "{} {}",
-            place(finding),
-            finding["rule"].as_str().unwrap()
-        ));
-        for related in finding["related"].as_array().into_iter().flatten() {
-            let message = related["message"].as_str().unwrap();
-            lines.push(format!("  related {} {message}", place(related)));
-        }
-    }
-    lines
 }
 
 #[test]

@@ -92,3 +92,36 @@ pub fn lint(dir: &Path, args: &[&str]) -> Vec<String> {
         .expect("kubelint runs");
     finding_lines(&output.stdout)
 }
+
+/// Each finding of `kubelint check` in `dir` as `file:line:col rule`, followed by its related
+/// locations as `  related file:line:col message`.
+pub fn findings_with_related(dir: &Path) -> Vec<String> {
+    let output = kubelint()
+        .current_dir(dir)
+        .args(["check", "--format", "json", "--fail-on", "never"])
+        .output()
+        .expect("kubelint runs");
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("--format json prints a JSON list");
+    let place = |f: &serde_json::Value| {
+        format!(
+            "{}:{}:{}",
+            f["file"].as_str().unwrap_or(""),
+            f["line"],
+            f["column"]
+        )
+    };
+    let mut lines = Vec::new();
+    for finding in &findings {
+        lines.push(format!(
+            "{} {}",
+            place(finding),
+            finding["rule"].as_str().unwrap_or("")
+        ));
+        for related in finding["related"].as_array().into_iter().flatten() {
+            let message = related["message"].as_str().unwrap_or("");
+            lines.push(format!("  related {} {message}", place(related)));
+        }
+    }
+    lines
+}

@@ -158,19 +158,27 @@ impl<'r> Builder<'r> {
         resources
     }
 
+    /// The file at `path`, which `item` names; a build error at `item` when it is not there.
+    fn existing_file(&mut self, path: &Path, item: Node<'_>) -> Option<&'r ParsedFile> {
+        let file = self.files.find(path);
+        if file.is_none() {
+            let shown = item.as_text().unwrap_or_default();
+            self.problem(
+                BUILD_ERROR,
+                item.origin(),
+                format!("`{shown}` does not exist"),
+            );
+        }
+        file
+    }
+
     /// Reads the kustomization's `configurations` files into the innermost configuration.
     fn configurations(&mut self, kustomization: &Kustomization<'_>, dir: &Path) {
         for item in kustomization.list("configurations") {
             let Some(path) = self.local_path(dir, item) else {
                 continue;
             };
-            let Some(file) = self.files.find(&path) else {
-                let shown = item.as_text().unwrap_or_default();
-                self.problem(
-                    BUILD_ERROR,
-                    item.origin(),
-                    format!("`{shown}` does not exist"),
-                );
+            let Some(file) = self.existing_file(&path, item) else {
                 continue;
             };
             self.out.consumed.push(file.id);
@@ -243,13 +251,7 @@ impl<'r> Builder<'r> {
             }
             return;
         }
-        let Some(file) = self.files.find(&path) else {
-            let shown = item.as_text().unwrap_or_default();
-            self.problem(
-                BUILD_ERROR,
-                item.origin(),
-                format!("`{shown}` does not exist"),
-            );
+        let Some(file) = self.existing_file(&path, item) else {
             return;
         };
         if file.kind == InputKind::Kustomization {
