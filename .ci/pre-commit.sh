@@ -55,6 +55,8 @@ environments:
     region: cn-shanghai
     registries:
       example.azurecr.io: { pull-secret: acr-secret }
+    external-secrets:                  # created with kubectl, as the incident team creates it
+      acr-secret: []
 EOF
 write_pod() { # IMAGE
   cat >k8s/pod.yaml <<EOF
@@ -139,7 +141,9 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: { name: api-$n }
 spec:
+  selector: { matchLabels: { app: api-$n } }
   template:
+    metadata: { labels: { app: api-$n } }
     spec:
       serviceAccountName: runner
       containers:
