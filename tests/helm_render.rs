@@ -15,23 +15,11 @@ use kubelint::yaml::{Node, parse};
 use serde_json::Value;
 
 fn helm() -> Option<PathBuf> {
-    let candidate = std::env::var_os("KUBELINT_HELM")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/tools/helm/helm"));
-    let works = Command::new(&candidate)
-        .args(["version", "--short"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if works {
-        return Some(candidate);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI must install helm (.ci/k8s-tools.sh, KUBELINT_HELM)"
-    );
-    eprintln!("skipped: helm not found (run .ci/k8s-tools.sh or set KUBELINT_HELM)");
-    None
+    common::real_tool(
+        "KUBELINT_HELM",
+        ".ci/tools/helm/helm",
+        &["version", "--short"],
+    )
 }
 
 /// `kubelint check --helm-render --format json` in testdata/helm-render.

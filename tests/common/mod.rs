@@ -125,3 +125,31 @@ pub fn findings_with_related(dir: &Path) -> Vec<String> {
     }
     lines
 }
+
+/// A real tool a conformance test compares kubelint with: the program `env_var` names, else
+/// `fallback` (relative to the repository, where `.ci/run` installs it), if running it with
+/// `probe` succeeds. Without it a local run says so and skips; under `CI=true` the test fails,
+/// since CI installs every tool and a silent skip would hide a broken install.
+pub fn real_tool(env_var: &str, fallback: &str, probe: &[&str]) -> Option<PathBuf> {
+    let candidate = std::env::var_os(env_var)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(fallback));
+    let works = std::process::Command::new(&candidate)
+        .args(probe)
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if works {
+        return Some(candidate);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI must install {} (.ci/run sets {env_var})",
+        candidate.display()
+    );
+    eprintln!(
+        "skipped: {} does not run (set {env_var}, or run .ci/run)",
+        candidate.display()
+    );
+    None
+}
