@@ -1,6 +1,7 @@
 //! `--format json`: a list of findings in a stable, documented shape (see README).
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use serde::Serialize;
 
@@ -14,13 +15,8 @@ struct JsonFinding<'f> {
     message: &'f str,
     help: Option<&'f str>,
     url: Option<&'f str>,
-    file: &'f str,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-    offset: usize,
-    length: usize,
+    #[serde(flatten)]
+    place: JsonPlace<'f>,
     object: Option<JsonObject<'f>>,
     /// The environments the finding holds in: more than one for a base line that two
     /// overlays deploy; none for a file no environment names.
@@ -38,11 +34,8 @@ struct JsonFinding<'f> {
 
 #[derive(Serialize)]
 struct JsonRelated<'f> {
-    file: &'f str,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+    #[serde(flatten)]
+    place: JsonPlace<'f>,
     message: &'f str,
 }
 
@@ -57,6 +50,16 @@ struct JsonFix<'f> {
 /// disk) become `text`; an empty range is an insertion.
 #[derive(Serialize)]
 struct JsonEdit<'f> {
+    #[serde(flatten)]
+    place: JsonPlace<'f>,
+    text: &'f str,
+}
+
+/// Where a finding, a related location or an edit is: `file:line:column` to
+/// `end_line:end_column`, and the same bytes as an offset and length in the file on disk,
+/// whatever its encoding.
+#[derive(Serialize)]
+struct JsonPlace<'f> {
     file: &'f str,
     line: usize,
     column: usize,
@@ -64,7 +67,23 @@ struct JsonEdit<'f> {
     end_column: usize,
     offset: usize,
     length: usize,
-    text: &'f str,
+}
+
+impl<'f> JsonPlace<'f> {
+    fn new(sources: &'f Sources, file: crate::source::FileId, span: Range<usize>) -> Self {
+        let source = &sources[file];
+        let (start, end) = (source.position(span.start), source.position(span.end));
+        let offset = source.disk_offset(span.start);
+        JsonPlace {
+            file: &source.path,
+            line: start.line,
+            column: start.column,
+            end_line: end.line,
+            end_column: end.column,
+            offset,
+            length: source.disk_offset(span.end) - offset,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -78,20 +97,9 @@ fn json_fix<'f>(fix: &'f Fix, sources: &'f Sources) -> JsonFix<'f> {
     let edits = fix
         .edits
         .iter()
-        .map(|edit| {
-            let file = &sources[edit.origin.file];
-            let span = edit.origin.range();
-            let (start, end) = (file.position(span.start), file.position(span.end));
-            JsonEdit {
-                file: &file.path,
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-                offset: file.disk_offset(span.start),
-                length: file.disk_offset(span.end) - file.disk_offset(span.start),
-                text: &edit.text,
-            }
+        .map(|edit| JsonEdit {
+            place: JsonPlace::new(sources, edit.origin.file, edit.origin.range()),
+            text: &edit.text,
         })
         .collect();
     JsonFix {
@@ -104,51 +112,29 @@ fn json_fix<'f>(fix: &'f Fix, sources: &'f Sources) -> JsonFix<'f> {
 pub fn write(findings: &[Finding], sources: &Sources, out: &mut dyn Write) -> io::Result<()> {
     let list: Vec<JsonFinding<'_>> = findings
         .iter()
-        .map(|f| {
-            let file = &sources[f.origin.file];
-            let span = f.span();
-            let start = file.position(span.start);
-            let end = file.position(span.end);
-            JsonFinding {
-                rule: &f.rule,
-                severity: f.severity.as_str(),
-                message: &f.message,
-                help: f.help.as_deref(),
-                url: f.url.as_deref(),
-                file: &file.path,
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-                // Offsets in the file's bytes on disk, whatever its encoding.
-                offset: file.disk_offset(span.start),
-                length: file.disk_offset(span.end) - file.disk_offset(span.start),
-                object: f.object.as_ref().map(|o| JsonObject {
-                    kind: &o.kind,
-                    name: o.name.as_deref(),
-                    namespace: o.namespace.as_deref(),
-                }),
-                environments: f.envs.iter().map(|e| &**e).collect(),
-                related: f
-                    .related
-                    .iter()
-                    .map(|r| {
-                        let file = &sources[r.origin.file];
-                        let start = file.position(r.origin.start as usize);
-                        let end = file.position(r.origin.end as usize);
-                        JsonRelated {
-                            file: &file.path,
-                            line: start.line,
-                            column: start.column,
-                            end_line: end.line,
-                            end_column: end.column,
-                            message: &r.message,
-                        }
-                    })
-                    .collect(),
-                policy: f.policy.as_deref(),
-                fix: f.fix.as_ref().map(|fix| json_fix(fix, sources)),
-            }
+        .map(|f| JsonFinding {
+            rule: &f.rule,
+            severity: f.severity.as_str(),
+            message: &f.message,
+            help: f.help.as_deref(),
+            url: f.url.as_deref(),
+            place: JsonPlace::new(sources, f.origin.file, f.span()),
+            object: f.object.as_ref().map(|o| JsonObject {
+                kind: &o.kind,
+                name: o.name.as_deref(),
+                namespace: o.namespace.as_deref(),
+            }),
+            environments: f.envs.iter().map(|e| &**e).collect(),
+            related: f
+                .related
+                .iter()
+                .map(|r| JsonRelated {
+                    place: JsonPlace::new(sources, r.origin.file, r.origin.range()),
+                    message: &r.message,
+                })
+                .collect(),
+            policy: f.policy.as_deref(),
+            fix: f.fix.as_ref().map(|fix| json_fix(fix, sources)),
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &list).map_err(io::Error::from)?;
