@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::config::Env;
 use crate::source::Origin;
 
+use super::cover::CoverIndex;
 use super::summary::{Members, Opaque, PodTemplate, Summary};
 
 /// Kinds without a namespace: a reference to them ignores the referrer's namespace.
@@ -77,6 +78,7 @@ pub struct Inventory {
     /// looks at the pods that carry one of its labels rather than at every pod.
     pod_labels: HashMap<(String, String, String), Vec<usize>>,
     opaque: Vec<(Option<Arc<str>>, Opaque)>,
+    covers: CoverIndex,
 }
 
 impl Inventory {
@@ -113,6 +115,10 @@ impl Inventory {
                         headless: defined.headless,
                         via: defined.via.clone(),
                     });
+            }
+            for cover in &summary.covers {
+                let namespace = effective_namespace(&cover.kind, cover.namespace.as_deref(), env);
+                self.covers.add(cover, namespace, env_name.clone());
             }
             for opaque in &summary.opaque {
                 self.opaque.push((env_name.clone(), opaque.clone()));
@@ -264,6 +270,32 @@ impl Inventory {
             .collect()
     }
 
+    /// The first `kind` (a PodDisruptionBudget, a NetworkPolicy) in `namespace` that `env`
+    /// sees whose selector matches pods with `labels`.
+    pub fn selecting(
+        &self,
+        kind: &str,
+        namespace: &str,
+        env: Option<&str>,
+        labels: &[(&str, &str)],
+    ) -> Option<Entry> {
+        let found = self.covers.selecting(kind, namespace, env, labels);
+        found.map(|(env, origin)| cover_entry(env, origin))
+    }
+
+    /// The first `kind` (a HorizontalPodAutoscaler) in `namespace` that `env` sees whose
+    /// target is the object `(kind, name)`.
+    pub fn targeting(
+        &self,
+        kind: &str,
+        namespace: &str,
+        env: Option<&str>,
+        target: (&str, &str),
+    ) -> Option<Entry> {
+        let found = self.covers.targeting(kind, namespace, env, target);
+        found.map(|(env, origin)| cover_entry(env, origin))
+    }
+
     /// Whether `env` sees any workload's pods in `namespace`: a namespace without any is
     /// managed elsewhere (a Helm release, an operator), so selectors there are not judged.
     pub fn has_pods(&self, namespace: &str, env: Option<&str>) -> bool {
@@ -283,8 +315,18 @@ impl Inventory {
     }
 }
 
+fn cover_entry(env: Option<Arc<str>>, origin: Origin) -> Entry {
+    Entry {
+        env,
+        origin: Some(origin),
+        members: Members::Known(Vec::new()),
+        headless: false,
+        via: None,
+    }
+}
+
 /// An object of no environment is seen everywhere; a reference from no environment sees all.
-fn visible(object_env: Option<&str>, from: Option<&str>) -> bool {
+pub(super) fn visible(object_env: Option<&str>, from: Option<&str>) -> bool {
     object_env.is_none() || from.is_none() || object_env == from
 }
 

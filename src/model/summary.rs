@@ -7,6 +7,7 @@
 use crate::source::Origin;
 use crate::yaml::{Document, Node};
 
+use super::cover::{Cover, cover_of};
 use super::object::{Object, PodSpecPaths, objects_of};
 use super::{InputKind, ParsedFile};
 
@@ -16,6 +17,8 @@ pub struct Summary {
     pub objects: Vec<Defined>,
     /// Parts of a kustomization kubelint does not build, which may create anything.
     pub opaque: Vec<Opaque>,
+    /// PodDisruptionBudgets, NetworkPolicies and HPAs: what covers which workloads.
+    pub covers: Vec<Cover>,
 }
 
 /// One object that references can name, or one that another object creates (the Secret of a
@@ -90,32 +93,29 @@ impl Summary {
         match file.kind {
             InputKind::Manifest => Summary::of_documents(&file.stream.documents, pod_paths),
             InputKind::Kustomization => Summary {
-                objects: Vec::new(),
                 opaque: opaque_fields(file),
+                ..Summary::default()
             },
             InputKind::HelmValues => Summary {
-                objects: Vec::new(),
                 opaque: vec![Opaque {
                     origin: crate::source::Origin::new(file.id, 0..0),
                     what: format!("the Helm release that {} configures", file.source.path),
                     pods_only: true,
                 }],
+                ..Summary::default()
             },
         }
     }
 
     /// What documents define (a file's, or those a build made).
     pub fn of_documents(documents: &[Document], pod_paths: &PodSpecPaths) -> Summary {
-        let mut objects = Vec::new();
+        let mut summary = Summary::default();
         for document in documents {
             for object in objects_of(document, pod_paths) {
-                define(&object, pod_paths, &mut objects);
+                define(&object, pod_paths, &mut summary);
             }
         }
-        Summary {
-            objects,
-            opaque: Vec::new(),
-        }
+        summary
     }
 }
 
@@ -134,7 +134,7 @@ fn opaque_fields(file: &ParsedFile) -> Vec<Opaque> {
         .collect()
 }
 
-fn define(object: &Object<'_>, pod_paths: &PodSpecPaths, out: &mut Vec<Defined>) {
+fn define(object: &Object<'_>, pod_paths: &PodSpecPaths, summary: &mut Summary) {
     let root = object.root;
     let Some(name) = object.name else {
         return;
@@ -146,6 +146,8 @@ fn define(object: &Object<'_>, pod_paths: &PodSpecPaths, out: &mut Vec<Defined>)
         .unwrap_or(root)
         .origin();
     let namespace = object.namespace.map(str::to_string);
+    summary.covers.extend(cover_of(object, origin));
+    let out = &mut summary.objects;
     let mut defined = Defined {
         kind: object.kind.to_string(),
         name: name.to_string(),
