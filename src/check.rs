@@ -14,6 +14,7 @@ use crate::model::{Built, ParsedFile, PodSpecPaths, Project, helm, kustomize};
 use crate::rules::admission::Admission;
 use crate::rules::suppress::{FileSuppressions, ignored_by_annotation};
 use crate::rules::{RuleSet, ids};
+use crate::session::Workspace;
 use crate::source::{FileId, Origin, SourceFile, Sources};
 use crate::yaml::{self, ProblemKind};
 
@@ -34,79 +35,28 @@ pub struct Outcome {
 
 /// Lints files and folders. When only files are named (as pre-commit names changed files) and
 /// a config file marks the repository root, the rest of the repository is read too, so that
-/// references resolve; only the named files are reported.
+/// references resolve; only the named files are reported. Reads no cache.
 pub fn check_paths(paths: &[PathBuf], config: &Config, rules: &RuleSet) -> Outcome {
-    let discovered = discover::discover(paths, config);
-    let mut context = context_inputs(paths, &discovered.inputs, config);
-    context.extend(policy_inputs(&discovered.inputs, &context, config));
-    let mut early = Vec::new();
-    let mut unreadable = Vec::new();
-    for problem in &discovered.problems {
-        unreadable.push(Arc::new(SourceFile::new(problem.display.clone(), "")));
-        early.push(problem.message.clone());
-    }
-    let reported = discovered.inputs.iter().map(|input| (input, true));
-    let for_reference = context.iter().map(|input| (input, false));
-    let inputs: Vec<(&Input, bool)> = reported.chain(for_reference).collect();
-    let mut parsed: Vec<(ParsedFile, Vec<Finding>)> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(index, &(input, reported))| {
-            let (mut file, findings) = read_and_parse(FileId(index as u32), input, config, rules);
-            file.reported = reported;
-            (file, if reported { findings } else { Vec::new() })
-        })
-        .collect();
-    let mut findings = Vec::new();
-    for (source, message) in unreadable.into_iter().zip(early) {
-        let id = FileId(parsed.len() as u32);
-        parsed.push((unread_file(id, source), Vec::new()));
-        let origin = Origin::new(id, 0..0);
-        findings.extend(rules.builtin_finding(ids::FILE_UNREADABLE, origin, message));
-    }
-    let (files, file_findings): (Vec<ParsedFile>, Vec<Vec<Finding>>) = parsed.into_iter().unzip();
-    findings.extend(file_findings.into_iter().flatten());
-    let sees_repository = !context.is_empty() || paths.iter().any(|p| is_root(p, config));
-    let warnings = if config.source.is_some() && sees_repository {
-        let relative: Vec<String> = files
-            .iter()
-            .filter_map(|f| f.path.as_deref().map(|p| config.relative(p)))
-            .collect();
-        let relative: Vec<&str> = relative.iter().map(String::as_str).collect();
-        config.unmatched_paths(&relative)
-    } else {
-        Vec::new()
-    };
-    let mut outcome = finish(files, findings, config, rules);
-    outcome.warnings = warnings;
-    outcome
+    check_paths_cached(paths, config, rules, false)
+}
+
+/// `check_paths`, with the repository's summaries kept between runs in its cache folder when
+/// `cache` is set (the CLI's default).
+pub fn check_paths_cached(
+    paths: &[PathBuf],
+    config: &Config,
+    rules: &RuleSet,
+    cache: bool,
+) -> Outcome {
+    let mut workspace = Workspace::for_paths(paths, config, cache);
+    workspace.load(config, rules);
+    workspace.check(paths, config, rules)
 }
 
 /// Whether a linted path is the config's folder, so the run walks the whole repository.
-fn is_root(path: &Path, config: &Config) -> bool {
+pub(crate) fn is_root(path: &Path, config: &Config) -> bool {
     let canonical = |p: &Path| std::fs::canonicalize(p).ok();
     path.is_dir() && canonical(path).is_some_and(|p| Some(p) == canonical(&config.root))
-}
-
-/// The repository's other files, read so that references resolve wherever they point: every
-/// input under the repository root that the run did not already read. Nothing when the run
-/// walks the root itself.
-fn context_inputs(paths: &[PathBuf], inputs: &[Input], config: &Config) -> Vec<Input> {
-    let Some(root) = repository_root(config, paths) else {
-        return Vec::new();
-    };
-    if paths.is_empty() || paths.iter().any(|p| is_same_dir(p, &root)) {
-        return Vec::new();
-    }
-    let named: HashSet<PathBuf> = inputs
-        .par_iter()
-        .filter_map(|i| std::fs::canonicalize(&i.path).ok())
-        .collect();
-    let mut context = discover::discover(&[root], config).inputs;
-    context.retain(|input| {
-        std::fs::canonicalize(&input.path).map_or(true, |path| !named.contains(&path))
-    });
-    context
 }
 
 /// Where the repository starts: the config's folder, else the enclosing git work tree, else
@@ -133,46 +83,33 @@ pub fn repository_root(config: &Config, paths: &[PathBuf]) -> Option<PathBuf> {
     paths.iter().all(inside).then_some(root)
 }
 
-fn is_same_dir(path: &Path, root: &Path) -> bool {
-    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
-    path.is_dir() && canonical(path).is_some() && canonical(path) == canonical(root)
-}
-
-/// The files of the folders `admission-policies` names, but those the run reads anyway.
-fn policy_inputs(inputs: &[Input], context: &[Input], config: &Config) -> Vec<Input> {
-    let folders: Vec<PathBuf> = config
-        .file
-        .admission_policies
-        .iter()
-        .map(|folder| config.root.join(folder.value.as_str()))
-        .collect();
-    if folders.is_empty() {
-        return Vec::new();
-    }
-    let canonical = |input: &Input| std::fs::canonicalize(&input.path).ok();
-    let read: HashSet<PathBuf> = inputs.iter().chain(context).filter_map(canonical).collect();
-    discover::discover(&folders, config)
-        .inputs
-        .into_iter()
-        .filter(|input| canonical(input).is_none_or(|path| !read.contains(&path)))
-        .collect()
-}
-
 /// Lints text (an editor's buffer on stdin) as if it were the file at `path`, so the
 /// environment of that path applies, and references resolve against the rest of the
-/// repository as they do when the file is named.
+/// repository as they do when the file is named. Reads no cache.
 pub fn check_text(text: &[u8], path: &Path, config: &Config, rules: &RuleSet) -> Outcome {
+    check_text_cached(text, path, config, rules, false)
+}
+
+/// `check_text`, with the repository's summaries from its cache folder when `cache` is set.
+pub fn check_text_cached(
+    text: &[u8],
+    path: &Path,
+    config: &Config,
+    rules: &RuleSet,
+    cache: bool,
+) -> Outcome {
+    // What the path is decides how it is read; a config file or a Helm template lints to nothing.
+    if discover::classify(path, config, true).is_none() {
+        return Outcome::default();
+    }
     let named = [path.to_path_buf()];
-    let context: Vec<Input> = match repository_root(config, &named) {
-        Some(root) => {
-            let target = std::fs::canonicalize(path).ok();
-            let mut inputs = discover::discover(&[root], config).inputs;
-            inputs.retain(|i| target.is_none() || std::fs::canonicalize(&i.path).ok() != target);
-            inputs
-        }
-        None => Vec::new(),
-    };
-    check_buffer(text, path, &[], &context, config, rules)
+    let mut workspace = Workspace::for_paths(&named, config, cache);
+    workspace.load(config, rules);
+    workspace.set_overlay(path, text.to_vec(), config);
+    let mut outcome = workspace.check(&named, config, rules);
+    // Standard input is one buffer: what the config's paths match is for runs over folders.
+    outcome.warnings.clear();
+    outcome
 }
 
 /// Lints `text` as the file at `path`, with `files` (path, text) and the `context` inputs
@@ -187,28 +124,16 @@ pub fn check_buffer(
     rules: &RuleSet,
 ) -> Outcome {
     // What the path is decides how it is read; a config file or a Helm template lints to nothing.
-    let Some(input) = discover::classify(path, config, true) else {
+    let Some((file, findings)) = parse_buffer(FileId(0), path, text, config, rules) else {
         return Outcome::default();
     };
-    let (mut file, findings) = parse(
-        FileId(0),
-        &input,
-        read_text(&input.display, text),
-        config,
-        rules,
-    );
-    // The buffer stands for `path`; its kustomization resources are read relative to it.
-    file.path = Some(path.to_path_buf());
     let mut parsed = vec![file];
     for (other, text) in files {
-        let Some(input) = discover::classify(other, config, true) else {
-            continue;
-        };
         let id = FileId(parsed.len() as u32);
-        let loaded = read_text(&input.display, text.as_bytes());
-        let (mut file, _) = parse(id, &input, loaded, config, rules);
-        file.reported = false;
-        parsed.push(file);
+        if let Some((mut file, _)) = parse_buffer(id, other, text.as_bytes(), config, rules) {
+            file.reported = false;
+            parsed.push(file);
+        }
     }
     let start = parsed.len();
     parsed.par_extend(context.par_iter().enumerate().map(|(index, input)| {
@@ -216,7 +141,28 @@ pub fn check_buffer(
         file.reported = false;
         file
     }));
-    finish(parsed, findings, config, rules)
+    let outcome = finish(&mut parsed, findings, config, rules, &[]);
+    parsed.into_par_iter().for_each(drop);
+    outcome
+}
+
+/// Classifies, decodes and parses text that stands for the file at `path` (a buffer, a rule
+/// case); `None` when kubelint does not lint such a path.
+fn parse_buffer(
+    id: FileId,
+    path: &Path,
+    text: &[u8],
+    config: &Config,
+    rules: &RuleSet,
+) -> Option<(ParsedFile, Vec<Finding>)> {
+    let input = discover::classify(path, config, true)?;
+    Some(parse(
+        id,
+        &input,
+        read_text(&input.display, text),
+        config,
+        rules,
+    ))
 }
 
 /// What `kubelint build DIR` prints: the objects a kustomization builds, and the problems
@@ -275,15 +221,8 @@ pub fn check_drift_text(
         .next()
         .cloned()
         .ok_or("a drift case needs an environment")?;
-    let input = discover::classify(path, config, true).ok_or("the case's path is not linted")?;
-    let (mut file, _) = parse(
-        FileId(0),
-        &input,
-        read_text(&input.display, text),
-        config,
-        rules,
-    );
-    file.path = Some(path.to_path_buf());
+    let (file, _) = parse_buffer(FileId(0), path, text, config, rules)
+        .ok_or("the case's path is not linted")?;
     drift_of(vec![file], live, live_path, &env, config, rules)
 }
 
@@ -343,15 +282,7 @@ fn drift_of(
         .iter()
         .map(|file| FileSuppressions::read(file, rules, &mut Vec::new()))
         .collect();
-    findings.retain(|f| {
-        suppressions[f.origin.file.0 as usize].allows(f, &files[f.origin.file.0 as usize].source)
-    });
-    let mut sources = Sources::default();
-    for file in &files {
-        sources.add(Arc::clone(&file.source));
-    }
-    findings.par_sort_by(|a, b| a.order(b, &sources));
-    merge_environments(&mut findings);
+    let (findings, sources) = conclude(&files, &suppressions, findings);
     Ok(Outcome {
         findings,
         sources,
@@ -513,7 +444,7 @@ fn canonical(file: &ParsedFile) -> Option<PathBuf> {
         .and_then(|p| std::fs::canonicalize(p).ok())
 }
 
-fn unread_file(id: FileId, source: Arc<SourceFile>) -> ParsedFile {
+pub(crate) fn unread_file(id: FileId, source: Arc<SourceFile>) -> ParsedFile {
     ParsedFile {
         id,
         path: None,
@@ -525,13 +456,24 @@ fn unread_file(id: FileId, source: Arc<SourceFile>) -> ParsedFile {
     }
 }
 
-fn read_and_parse(
+pub(crate) fn read_and_parse(
     id: FileId,
     input: &Input,
     config: &Config,
     rules: &RuleSet,
 ) -> (ParsedFile, Vec<Finding>) {
-    match read_bytes(&input.path) {
+    parse_read(id, input, read_bytes(&input.path), config, rules)
+}
+
+/// Parses what reading `input` gave: its bytes, or why it could not be read (a finding).
+pub(crate) fn parse_read(
+    id: FileId,
+    input: &Input,
+    read: Result<Vec<u8>, (&'static str, String)>,
+    config: &Config,
+    rules: &RuleSet,
+) -> (ParsedFile, Vec<Finding>) {
+    match read {
         Ok(bytes) => parse(id, input, read_text(&input.display, &bytes), config, rules),
         Err((rule, message)) => {
             let mut file = unread_file(id, Arc::new(SourceFile::new(input.display.clone(), "")));
@@ -545,7 +487,7 @@ fn read_and_parse(
 
 /// Reads a regular file. A FIFO or device would block or never end, so only regular files
 /// are opened; a file over the size limit is not read at all.
-fn read_bytes(path: &Path) -> Result<Vec<u8>, (&'static str, String)> {
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, (&'static str, String)> {
     let unreadable = |e: std::io::Error| (ids::FILE_UNREADABLE, format!("cannot read: {e}"));
     let metadata = std::fs::metadata(path).map_err(unreadable)?;
     if !metadata.is_file() {
@@ -560,7 +502,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, (&'static str, String)> {
     std::fs::read(path).map_err(unreadable)
 }
 
-fn parse(
+pub(crate) fn parse(
     id: FileId,
     input: &Input,
     loaded: discover::Loaded,
@@ -612,13 +554,18 @@ fn parse(
     (file, findings)
 }
 
-fn finish(
-    mut files: Vec<ParsedFile>,
+/// Builds, the project, rules and suppressions over `files` (indexed by id), reporting the
+/// files marked `reported`. `known` holds summaries already made, by file id (a session's),
+/// so the inventory is not made again from every file. Files the builds name but `files`
+/// lacks are read and appended; the caller owns `files` again afterwards.
+pub(crate) fn finish(
+    files: &mut Vec<ParsedFile>,
     mut findings: Vec<Finding>,
     config: &Config,
     rules: &RuleSet,
+    known: &[Option<&crate::model::summary::Summary>],
 ) -> Outcome {
-    load_build_inputs(&mut files, config, rules);
+    load_build_inputs(files, config, rules);
     let builds = kustomize::build_all(&files, config, rules);
     let consumed: HashSet<FileId> = builds.consumed.iter().copied().collect();
     findings.extend(
@@ -634,7 +581,7 @@ fn finish(
     for build in built.iter().filter(|b| files[b.file.0 as usize].reported) {
         linted_files.extend(build.reads.iter().copied());
     }
-    let releases = helm::build_all(&mut files, config, rules);
+    let releases = helm::build_all(files, config, rules);
     findings.extend(
         releases
             .findings
@@ -655,7 +602,8 @@ fn finish(
     findings.extend(unknown.into_iter().flatten());
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
     let environments: Vec<Arc<crate::config::Env>> = config.environments().cloned().collect();
-    let project = Project::build(&files, &built, &consumed, &pod_paths, &environments);
+    let project =
+        Project::with_summaries(files, &built, &consumed, &pod_paths, &environments, known);
     let catalog = crate::schema::Catalog::new(&project, &config.schema_folders());
     let admission = Admission::build(&project);
     findings.extend(
@@ -692,21 +640,13 @@ fn finish(
         })
         .collect();
     findings.extend(object_findings);
-    findings.retain(|f| {
-        suppressions[f.origin.file.0 as usize].allows(f, &files[f.origin.file.0 as usize].source)
-    });
     // A build read for context counts only the objects it takes from linted files.
     let counted = |located: &&crate::model::Located<'_>| {
         located.file.reported || project.reports(located.object.root.origin().file)
     };
     let objects = project.objects.iter().filter(counted).count();
     drop(project);
-    let mut sources = Sources::default();
-    for file in &files {
-        sources.add(Arc::clone(&file.source));
-    }
-    findings.par_sort_by(|a, b| a.order(b, &sources));
-    merge_environments(&mut findings);
+    let (findings, sources) = conclude(files, &suppressions, findings);
     let outcome = Outcome {
         findings,
         sources,
@@ -717,8 +657,26 @@ fn finish(
     };
     // The trees are most of the run's memory; free them on every core rather than one.
     built.into_par_iter().for_each(drop);
-    files.into_par_iter().for_each(drop);
     outcome
+}
+
+/// The end of every run: findings the files' suppressions allow, the files' sources, findings
+/// in order, and one finding per problem across environments.
+fn conclude(
+    files: &[ParsedFile],
+    suppressions: &[FileSuppressions],
+    mut findings: Vec<Finding>,
+) -> (Vec<Finding>, Sources) {
+    findings.retain(|f| {
+        suppressions[f.origin.file.0 as usize].allows(f, &files[f.origin.file.0 as usize].source)
+    });
+    let mut sources = Sources::default();
+    for file in files {
+        sources.add(Arc::clone(&file.source));
+    }
+    findings.par_sort_by(|a, b| a.order(b, &sources));
+    merge_environments(&mut findings);
+    (findings, sources)
 }
 
 /// The same rule on the same bytes in two environments is one problem to fix: one finding,

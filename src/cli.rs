@@ -62,6 +62,9 @@ pub enum Command {
         /// Report only findings that FILE (written by --write-baseline) does not record.
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
+        /// Neither read nor write the repository's inventory cache (`.kubelint-cache/`).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Compare what an environment gets from Git with what its cluster runs.
     Drift {
@@ -151,6 +154,7 @@ pub fn run(cli: Cli) -> i32 {
             unsafe_fixes,
             write_baseline,
             baseline,
+            no_cache,
         } => check_command(
             &paths,
             CheckOptions {
@@ -167,6 +171,7 @@ pub fn run(cli: Cli) -> i32 {
                 unsafe_fixes,
                 write_baseline: write_baseline.as_deref(),
                 baseline: baseline.as_deref(),
+                cache: !no_cache,
             },
             &mut stdout,
         ),
@@ -336,6 +341,8 @@ struct CheckOptions<'a> {
     unsafe_fixes: bool,
     write_baseline: Option<&'a Path>,
     baseline: Option<&'a Path>,
+    /// Whether the repository's inventory cache is read and written.
+    cache: bool,
 }
 
 /// `--fix` writes the fixes, `--diff` shows them.
@@ -360,6 +367,7 @@ fn check_command(
         unsafe_fixes,
         write_baseline,
         baseline,
+        cache,
     } = options;
     let reads_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_filename.is_some() && !reads_stdin {
@@ -431,9 +439,9 @@ fn check_command(
         let mut text = Vec::new();
         std::io::stdin().read_to_end(&mut text)?;
         let name = stdin_filename.unwrap_or(Path::new("stdin.yaml"));
-        check::check_text(&text, name, &config, &rules)
+        check::check_text_cached(&text, name, &config, &rules, cache)
     } else {
-        check::check_paths(linted, &config, &rules)
+        check::check_paths_cached(linted, &config, &rules, cache)
     };
     let mut outcome = outcome;
     if let Some(path) = write_baseline {

@@ -13,5 +13,6 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod session;
 pub mod source;
 pub mod yaml;

@@ -80,7 +80,10 @@ fn walk(root: &Path, config: &Config, found: &Mutex<Discovered>) {
         .hidden(false)
         .require_git(false)
         .follow_links(true)
-        .filter_entry(|entry| entry.file_name() != ".git")
+        // kubelint's own cache is never an input.
+        .filter_entry(|entry| {
+            entry.file_name() != ".git" && entry.file_name() != crate::session::CACHE_FOLDER
+        })
         .build_parallel();
     walker.run(|| {
         Box::new(|entry| {

@@ -95,25 +95,34 @@ pub struct Project<'a> {
 }
 
 /// The summaries of every file no build consumes and of every build, in parallel, added in
-/// file order.
+/// file order. `known` holds summaries already made (a session's, by file id): only files
+/// without one are summarised here.
 fn inventory_of(
     files: &[ParsedFile],
     builds: &[Built],
     consumed: &std::collections::HashSet<FileId>,
     pod_paths: &PodSpecPaths,
     environments: &[Arc<Env>],
+    known: &[Option<&summary::Summary>],
 ) -> Inventory {
-    let from_files: Vec<(summary::Summary, &[Arc<Env>])> = files
+    use std::borrow::Cow;
+    let from_files: Vec<(Cow<'_, summary::Summary>, &[Arc<Env>])> = files
         .par_iter()
         // A base's kustomization still says what it cannot build.
         .filter(|file| !consumed.contains(&file.id) || file.kind == InputKind::Kustomization)
-        .map(|file| (summary::Summary::of_file(file, pod_paths), &file.envs[..]))
+        .map(|file| {
+            let summary = match known.get(file.id.0 as usize).copied().flatten() {
+                Some(summary) => Cow::Borrowed(summary),
+                None => Cow::Owned(summary::Summary::of_file(file, pod_paths)),
+            };
+            (summary, &file.envs[..])
+        })
         .collect();
-    let from_builds: Vec<(summary::Summary, &[Arc<Env>])> = builds
+    let from_builds: Vec<(Cow<'_, summary::Summary>, &[Arc<Env>])> = builds
         .par_iter()
         .map(|built| {
             let summary = summary::Summary::of_documents(&built.documents, pod_paths);
-            (summary, &built.envs[..])
+            (Cow::Owned(summary), &built.envs[..])
         })
         .collect();
     let mut inventory = Inventory::default();
@@ -138,7 +147,20 @@ impl<'a> Project<'a> {
         pod_paths: &PodSpecPaths,
         environments: &[Arc<Env>],
     ) -> Self {
-        let inventory = inventory_of(files, builds, consumed, pod_paths, environments);
+        Self::with_summaries(files, builds, consumed, pod_paths, environments, &[])
+    }
+
+    /// The same, with the summaries a session already holds, by file id, so the inventory is
+    /// not made again from every file on every run. A file without one is summarised here.
+    pub fn with_summaries(
+        files: &'a [ParsedFile],
+        builds: &'a [Built],
+        consumed: &std::collections::HashSet<FileId>,
+        pod_paths: &PodSpecPaths,
+        environments: &[Arc<Env>],
+        known: &[Option<&summary::Summary>],
+    ) -> Self {
+        let inventory = inventory_of(files, builds, consumed, pod_paths, environments, known);
         let mut objects: Vec<Located<'a>> = files
             .par_iter()
             .filter(|file| file.kind == InputKind::Manifest && !consumed.contains(&file.id))

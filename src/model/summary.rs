@@ -4,29 +4,71 @@
 //! depend on nothing but the parsed documents, so a cache between runs or an editor that
 //! re-reads one buffer can keep and replace them one file at a time.
 
-use crate::source::Origin;
+use serde::{Deserialize, Serialize};
+
+use crate::source::{FileId, Origin};
 use crate::yaml::{Document, Node};
 
 use super::object::{Object, PodSpecPaths, objects_of};
 use super::{InputKind, ParsedFile};
 
-/// Everything one file or build defines.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Everything one file or build defines. Origins are stored as byte ranges alone (the cache
+/// keeps summaries between runs, where file ids change): [`Summary::in_file`] re-attaches them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub objects: Vec<Defined>,
     /// Parts of a kustomization kubelint does not build, which may create anything.
     pub opaque: Vec<Opaque>,
+    /// The file holds objects that matter beyond this summary, so a session keeps it parsed
+    /// for every run: CRDs (schemas), admission policy bindings, Namespaces (policies read
+    /// their labels) and ServiceAccounts (their pull secrets).
+    #[serde(default)]
+    pub context: bool,
+    /// The file holds a ValidatingAdmissionPolicy, whose params may be objects of any kind in
+    /// any file: a session then reads every file in full.
+    #[serde(default)]
+    pub policy: bool,
+}
+
+/// Kinds whose objects the run reads beyond their summary (see [`Summary::context`]).
+const CONTEXT_KINDS: &[&str] = &[
+    "CustomResourceDefinition",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "Namespace",
+    "ServiceAccount",
+];
+
+/// Origins in a summary as the byte range alone; the file is the summary's own.
+mod range {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::source::{FileId, Origin};
+
+    pub fn serialize<S: Serializer>(origin: &Origin, serializer: S) -> Result<S::Ok, S::Error> {
+        (origin.start, origin.end).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Origin, D::Error> {
+        let (start, end) = <(u32, u32)>::deserialize(deserializer)?;
+        Ok(Origin {
+            file: FileId(0),
+            start,
+            end,
+        })
+    }
 }
 
 /// One object that references can name, or one that another object creates (the Secret of a
 /// cert-manager Certificate).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Defined {
     pub kind: String,
     pub name: String,
     /// The namespace the object sets itself; the environment supplies a default.
     pub namespace: Option<String>,
     /// Its name (its `kind` without one): where a related location points.
+    #[serde(with = "range")]
     pub origin: Origin,
     pub members: Members,
     /// A Service with `clusterIP: None`.
@@ -38,7 +80,7 @@ pub struct Defined {
 }
 
 /// The keys of a Secret or ConfigMap, the port names and numbers of a Service.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Members {
     /// What it holds is known, and only that.
     Known(Vec<String>),
@@ -55,7 +97,7 @@ impl Members {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PodTemplate {
     pub labels: Vec<(String, String)>,
     /// The names of every container's `ports`.
@@ -65,8 +107,9 @@ pub struct PodTemplate {
 /// A part of the repository kubelint does not render: a kustomization's `helmCharts` or
 /// generator plugins (which may create anything), or a Helm release's values (whose chart's
 /// workloads, and so their pods, kubelint does not see).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Opaque {
+    #[serde(with = "range")]
     pub origin: Origin,
     /// What it is, for messages: `` `helmCharts` in overlays/prod/kustomization.yaml ``.
     pub what: String,
@@ -92,6 +135,7 @@ impl Summary {
             InputKind::Kustomization => Summary {
                 objects: Vec::new(),
                 opaque: opaque_fields(file),
+                ..Summary::default()
             },
             InputKind::HelmValues => Summary {
                 objects: Vec::new(),
@@ -100,22 +144,34 @@ impl Summary {
                     what: format!("the Helm release that {} configures", file.source.path),
                     pods_only: true,
                 }],
+                ..Summary::default()
             },
         }
     }
 
     /// What documents define (a file's, or those a build made).
     pub fn of_documents(documents: &[Document], pod_paths: &PodSpecPaths) -> Summary {
-        let mut objects = Vec::new();
+        let mut summary = Summary::default();
         for document in documents {
             for object in objects_of(document, pod_paths) {
-                define(&object, pod_paths, &mut objects);
+                summary.context |= CONTEXT_KINDS.contains(&object.kind);
+                summary.policy |= object.kind == "ValidatingAdmissionPolicy";
+                define(&object, pod_paths, &mut summary.objects);
             }
         }
-        Summary {
-            objects,
-            opaque: Vec::new(),
+        summary
+    }
+
+    /// The same summary with every origin in file `id` (a cached summary, or one kept while
+    /// a file's id changed).
+    pub fn in_file(mut self, id: FileId) -> Summary {
+        for defined in &mut self.objects {
+            defined.origin.file = id;
         }
+        for opaque in &mut self.opaque {
+            opaque.origin.file = id;
+        }
+        self
     }
 }
 
