@@ -158,6 +158,10 @@ fn a_file_named_walked_or_piped_gets_the_same_findings() {
     assert!(!walked.is_empty());
     assert_eq!(named, walked);
     assert_eq!(finding_lines(&piped.stdout), walked);
+    // The runs above wrote and read the repository's cache; without it, the same answers.
+    assert_eq!(lint(&dir, &["backend.yaml", "--no-cache"]), walked);
+    let uncached = of_file(lint(&dir, &["--no-cache"]), "backend.yaml");
+    assert_eq!(uncached, walked);
 }
 
 #[test]
