@@ -204,3 +204,62 @@ fn a_changed_config_keys_a_new_cache_and_drops_the_old_one() {
     assert_eq!((before.len(), after.len()), (1, 1));
     assert_ne!(before, after);
 }
+
+/// The rules that fired on `path` in a session's run, as `rule`.
+fn session_rules(session: &mut kubelint::session::Session, path: &Path) -> Vec<String> {
+    let outcome = session.check(&[path.to_path_buf()]);
+    outcome
+        .findings
+        .iter()
+        .map(|f| f.rule.to_string())
+        .filter(|rule| rule.starts_with("missing-"))
+        .collect()
+}
+
+#[test]
+fn a_session_relints_a_buffer_against_the_workspace_and_follows_file_events() {
+    use std::sync::Arc;
+    let dir = tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("pod.yaml", POD),
+        ("secret.yaml", &secret("url")),
+    ]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let config = kubelint::config::Config::load(&root.join(".kubelint.yaml")).unwrap();
+    let rules = kubelint::rules::RuleSet::load(&config).unwrap();
+    let mut session =
+        kubelint::session::Session::new(root.clone(), Arc::new(config), Arc::new(rules))
+            .with_cache(false);
+    session.load();
+    let pod = root.join("pod.yaml");
+    assert_eq!(session_rules(&mut session, &pod), Vec::<String>::new());
+
+    session.set_overlay(&pod, POD.replace("key: url", "key: urx"));
+    assert_eq!(session_rules(&mut session, &pod), ["missing-secret-key"]);
+    session.clear_overlay(&pod);
+    assert_eq!(session_rules(&mut session, &pod), Vec::<String>::new());
+
+    let secret_path = root.join("secret.yaml");
+    std::fs::remove_file(&secret_path).unwrap();
+    session.file_changed(&secret_path);
+    assert_eq!(session_rules(&mut session, &pod), ["missing-secret"]);
+    write(&root, "secret.yaml", &secret("url"));
+    session.file_changed(&secret_path);
+    assert_eq!(session_rules(&mut session, &pod), Vec::<String>::new());
+
+    // An unsaved buffer that defines the Secret counts as soon as the session has it.
+    std::fs::remove_file(&secret_path).unwrap();
+    session.file_changed(&secret_path);
+    session.set_overlay(&secret_path, secret("url"));
+    assert_eq!(session_rules(&mut session, &pod), Vec::<String>::new());
+    assert!(
+        !root.join(".kubelint-cache").exists(),
+        "with_cache(false) writes nothing"
+    );
+}
+
+#[test]
+fn a_session_moves_between_threads() {
+    fn send<T: Send>() {}
+    send::<kubelint::session::Session>();
+}

@@ -37,6 +37,8 @@ struct Slot {
     /// On disk or in a buffer; false once it vanished.
     present: bool,
     envs: Vec<Arc<Env>>,
+    /// The file with no text, which stands in for it in a run that knows it by its summary.
+    blank: Arc<SourceFile>,
     /// Size and mtime when last read, and the hash of the bytes then.
     stamp: Option<(Stamp, String)>,
     parsed: Option<ParsedFile>,
@@ -49,6 +51,9 @@ pub(crate) struct Workspace {
     root: Option<PathBuf>,
     canonical_root: Option<PathBuf>,
     pub(super) cache: bool,
+    /// Whether a run says which environment paths match no file (the batch run does; an
+    /// editor re-linting a buffer has no use for it).
+    warn: bool,
     loaded: bool,
     slots: Vec<Slot>,
     by_path: HashMap<PathBuf, FileId>,
@@ -62,6 +67,7 @@ impl Workspace {
             root,
             canonical_root,
             cache,
+            warn: false,
             loaded: false,
             slots: Vec::new(),
             by_path: HashMap::new(),
@@ -78,7 +84,10 @@ impl Workspace {
         } else {
             check::repository_root(config, paths)
         };
-        Workspace::new(root, cache)
+        Workspace {
+            warn: true,
+            ..Workspace::new(root, cache)
+        }
     }
 
     /// The key of a walked path: the canonical root joined with the path below the root,
@@ -97,8 +106,11 @@ impl Workspace {
         if let Some(&id) = self.by_path.get(&key) {
             let slot = &mut self.slots[id.0 as usize];
             slot.present = true;
-            if slot.input != input {
+            // Two spellings of one path (`./a.yaml`, `/repo/a.yaml`) are one file; what a
+            // finding shows, or what the file is, changing means reading it again.
+            if (&slot.input.display, slot.input.kind) != (&input.display, input.kind) {
                 slot.envs = config.environments_for(&config.relative(&input.path));
+                slot.blank = Arc::new(SourceFile::new(input.display.clone(), ""));
                 slot.input = input;
                 slot.parsed = None;
                 slot.summary = None;
@@ -110,6 +122,7 @@ impl Workspace {
         self.slots.push(Slot {
             key,
             envs: config.environments_for(&config.relative(&input.path)),
+            blank: Arc::new(SourceFile::new(input.display.clone(), "")),
             input,
             member,
             present: true,
@@ -334,7 +347,10 @@ impl Workspace {
         let mut findings = Vec::new();
         let mut taken = vec![false; count];
         for (id, slot) in self.slots.iter_mut().enumerate() {
-            match slot.parsed.take().filter(|_| taking_part[id]) {
+            // A file known by its summary alone stands in blank, even when it is parsed: the
+            // run's cost follows what it reads in full, not what the session holds.
+            let wanted = taking_part[id] && needed[id];
+            match slot.parsed.take_if(|_| wanted) {
                 Some(mut file) => {
                     file.reported = reported.contains(&id);
                     if file.reported {
@@ -344,7 +360,7 @@ impl Workspace {
                     files.push(file);
                 }
                 None => {
-                    let blank = Arc::new(SourceFile::new(slot.input.display.clone(), ""));
+                    let blank = Arc::clone(&slot.blank);
                     let mut file = check::unread_file(FileId(id as u32), blank);
                     file.reported = false;
                     if taking_part[id] {
@@ -384,7 +400,7 @@ impl Workspace {
             }
         }
         self.fill_sources(&mut outcome, &taken, config, rules, &pod_paths);
-        if config.source.is_some() && sees_repository {
+        if self.warn && config.source.is_some() && sees_repository {
             let relative: Vec<String> = self
                 .slots
                 .iter()
