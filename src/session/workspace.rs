@@ -163,11 +163,12 @@ impl Workspace {
                 self.slots[id].present = false;
             }
         }
-        let stored = (self.cache && !self.loaded)
+        let first = !self.loaded;
+        let stored = (self.cache && first)
             .then(|| cache::read(&root, config))
             .unwrap_or_default();
         let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
-        let changed = AtomicBool::new(!self.loaded);
+        let changed = AtomicBool::new(false);
         let overlays = &self.overlays;
         self.slots
             .par_iter_mut()
@@ -206,7 +207,7 @@ impl Workspace {
                 parse_into(slot, id, read, config, rules, &pod_paths);
             });
         self.loaded = true;
-        if self.cache && changed.into_inner() {
+        if self.cache {
             let entries = self.slots.iter().filter_map(|slot| {
                 let stored = slot.member == Member::Walked
                     && slot.present
@@ -221,7 +222,11 @@ impl Workspace {
                     summary,
                 ))
             });
-            cache::write(&root, config, entries);
+            let entries: Vec<_> = entries.collect();
+            // Unchanged files and no deleted ones: the cache on disk is already this one.
+            if changed.into_inner() || (first && entries.len() != stored.len()) {
+                cache::write(&root, config, entries.into_iter());
+            }
         }
     }
 
