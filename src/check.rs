@@ -141,7 +141,7 @@ pub fn check_buffer(
         file.reported = false;
         file
     }));
-    let outcome = finish(&mut parsed, findings, config, rules, &[]);
+    let outcome = finish(&mut parsed, findings, config, rules, &[], None);
     parsed.into_par_iter().for_each(drop);
     outcome
 }
@@ -556,7 +556,8 @@ pub(crate) fn parse(
 
 /// Builds, the project, rules and suppressions over `files` (indexed by id), reporting the
 /// files marked `reported`. `known` holds summaries already made, by file id (a session's),
-/// so the inventory is not made again from every file. Files the builds name but `files`
+/// so the inventory is not made again from every file, and `base` what it kept of the last
+/// run's inventory (files it holds are not added again). Files the builds name but `files`
 /// lacks are read and appended; the caller owns `files` again afterwards.
 pub(crate) fn finish(
     files: &mut Vec<ParsedFile>,
@@ -564,6 +565,7 @@ pub(crate) fn finish(
     config: &Config,
     rules: &RuleSet,
     known: &[Option<&crate::model::summary::Summary>],
+    base: Option<&crate::model::Base>,
 ) -> Outcome {
     load_build_inputs(files, config, rules);
     let builds = kustomize::build_all(&files, config, rules);
@@ -602,8 +604,15 @@ pub(crate) fn finish(
     findings.extend(unknown.into_iter().flatten());
     let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
     let environments: Vec<Arc<crate::config::Env>> = config.environments().cloned().collect();
-    let project =
-        Project::with_summaries(files, &built, &consumed, &pod_paths, &environments, known);
+    let project = Project::with_summaries(
+        files,
+        &built,
+        &consumed,
+        &pod_paths,
+        &environments,
+        known,
+        base,
+    );
     let catalog = crate::schema::Catalog::new(&project, &config.schema_folders());
     let admission = Admission::build(&project);
     findings.extend(

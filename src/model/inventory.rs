@@ -2,11 +2,11 @@
 //! and namespace, plus what the config says exists outside Git and what every cluster has.
 //! It is made from per-file summaries, so a file's part can be kept or replaced alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::Env;
-use crate::source::Origin;
+use crate::source::{FileId, Origin};
 
 use super::summary::{Members, Opaque, PodTemplate, Summary};
 
@@ -64,7 +64,18 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 struct PodEntry {
     env: Option<Arc<str>>,
+    /// The file (or build) that defines the pods.
+    file: FileId,
     template: PodTemplate,
+}
+
+/// An inventory shared between runs (a session's, of every file but those a run re-reads),
+/// with the files whose entries no longer count in this run.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub inventory: Arc<Inventory>,
+    /// The files the base holds.
+    pub files: Arc<HashSet<FileId>>,
 }
 
 /// Every object of the repository by kind, namespace and name.
@@ -77,9 +88,23 @@ pub struct Inventory {
     /// looks at the pods that carry one of its labels rather than at every pod.
     pod_labels: HashMap<(String, String, String), Vec<usize>>,
     opaque: Vec<(Option<Arc<str>>, Opaque)>,
+    /// What a session already knows, under this run's own entries: a run then adds only the
+    /// files it re-read (a buffer, what the builds read) rather than every file again.
+    base: Option<(Arc<Inventory>, HashSet<FileId>)>,
 }
 
 impl Inventory {
+    /// Puts `base` under this inventory, hiding the entries of its files in `hidden` (files
+    /// this run reads for itself).
+    pub fn set_base(&mut self, base: Arc<Inventory>, hidden: HashSet<FileId>) {
+        self.base = Some((base, hidden));
+    }
+
+    /// The base's part of a lookup, without the files this run hides.
+    fn base(&self) -> Option<(&Inventory, &HashSet<FileId>)> {
+        self.base.as_ref().map(|(base, hidden)| (&**base, hidden))
+    }
+
     /// Adds what a file or build defines, deployed to `envs` (none: no environment).
     pub fn add(&mut self, summary: &Summary, envs: &[Arc<Env>]) {
         let envs: Vec<Option<&Env>> = if envs.is_empty() {
@@ -100,6 +125,7 @@ impl Inventory {
                     }
                     pods.push(PodEntry {
                         env: env_name.clone(),
+                        file: defined.origin.file,
                         template: pod.clone(),
                     });
                 }
@@ -162,7 +188,6 @@ impl Inventory {
     /// Keeps every list in one order whatever order files were added in, so answers (the
     /// related location, the suggestion) do not depend on threads or path order.
     pub fn seal(&mut self) {
-        let origin_key = |e: &Entry| (e.env.clone(), e.origin.map(|o| (o.file, o.start)));
         for entries in self.objects.values_mut() {
             entries.sort_by_key(origin_key);
         }
@@ -197,13 +222,25 @@ impl Inventory {
             namespace
         };
         let key = (kind.to_string(), namespace.to_string(), name.to_string());
-        let seen: Vec<&Entry> = self
+        let mut seen: Vec<&Entry> = self
             .objects
             .get(&key)
             .into_iter()
             .flatten()
             .filter(|e| visible(e.env.as_deref(), env))
             .collect();
+        if let Some((base, hidden)) = self.base() {
+            seen.extend(
+                base.objects
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| e.origin.is_none_or(|o| !hidden.contains(&o.file)))
+                    .filter(|e| visible(e.env.as_deref(), env)),
+            );
+            // In the order one inventory of everything would keep.
+            seen.sort_by_key(|e| origin_key(e));
+        }
         let found = seen.iter().find(|e| wanted(e)).or(seen.first());
         found.map(|e| (*e).clone()).or_else(|| built_in(kind, name))
     }
@@ -225,7 +262,23 @@ impl Inventory {
             })
             .map(|((_, _, name), _)| name.as_str())
             .collect();
+        if let Some((base, hidden)) = self.base() {
+            names.extend(
+                base.objects
+                    .iter()
+                    .filter(|((k, ns, _), entries)| {
+                        k == kind
+                            && ns == namespace
+                            && entries.iter().any(|e| {
+                                e.origin.is_none_or(|o| !hidden.contains(&o.file))
+                                    && visible(e.env.as_deref(), env)
+                            })
+                    })
+                    .map(|((_, _, name), _)| name.as_str()),
+            );
+        }
         names.sort_unstable();
+        names.dedup();
         names
     }
 
@@ -239,6 +292,21 @@ impl Inventory {
         required: Option<(&str, &str)>,
         matches: impl Fn(&dyn Fn(&str) -> Option<&'i str>) -> bool,
     ) -> Vec<&'i PodTemplate> {
+        let mut found = self.own_pods(namespace, env, required, &matches, None);
+        if let Some((base, hidden)) = self.base() {
+            found.extend(base.own_pods(namespace, env, required, &matches, Some(hidden)));
+        }
+        found
+    }
+
+    fn own_pods<'i>(
+        &'i self,
+        namespace: &str,
+        env: Option<&str>,
+        required: Option<(&str, &str)>,
+        matches: &impl Fn(&dyn Fn(&str) -> Option<&'i str>) -> bool,
+        hidden: Option<&HashSet<FileId>>,
+    ) -> Vec<&'i PodTemplate> {
         let all = self.pods.get(namespace).map_or(&[][..], Vec::as_slice);
         let candidates: Box<dyn Iterator<Item = &PodEntry>> = match required {
             Some((key, value)) => {
@@ -249,6 +317,7 @@ impl Inventory {
             None => Box::new(all.iter()),
         };
         candidates
+            .filter(|pod| hidden.is_none_or(|h| !h.contains(&pod.file)))
             .filter(|pod| visible(pod.env.as_deref(), env))
             .filter(|pod| {
                 let label = |key: &str| {
@@ -267,20 +336,38 @@ impl Inventory {
     /// Whether `env` sees any workload's pods in `namespace`: a namespace without any is
     /// managed elsewhere (a Helm release, an operator), so selectors there are not judged.
     pub fn has_pods(&self, namespace: &str, env: Option<&str>) -> bool {
-        self.pods
+        let own = self
+            .pods
             .get(namespace)
-            .is_some_and(|pods| pods.iter().any(|p| visible(p.env.as_deref(), env)))
+            .is_some_and(|pods| pods.iter().any(|p| visible(p.env.as_deref(), env)));
+        own || self.base().is_some_and(|(base, hidden)| {
+            base.pods.get(namespace).is_some_and(|pods| {
+                pods.iter()
+                    .any(|p| !hidden.contains(&p.file) && visible(p.env.as_deref(), env))
+            })
+        })
     }
 
     /// Something in `env` that kubelint cannot read and that may create what is missing:
     /// pods (`pods`), or any named object.
     pub fn opaque(&self, env: Option<&str>, pods: bool) -> Option<&Opaque> {
+        let base = self.base().into_iter().flat_map(|(base, hidden)| {
+            base.opaque
+                .iter()
+                .filter(move |(_, o)| !hidden.contains(&o.origin.file))
+        });
         self.opaque
             .iter()
+            .chain(base)
             .filter(|(e, o)| visible(e.as_deref(), env) && (pods || !o.pods_only))
             .map(|(_, opaque)| opaque)
             .min_by_key(|o| (o.origin.file, o.origin.start))
     }
+}
+
+/// The order of one name's definitions: by environment, then where they are.
+fn origin_key(entry: &Entry) -> (Option<Arc<str>>, Option<(FileId, u32)>) {
+    (entry.env.clone(), entry.origin.map(|o| (o.file, o.start)))
 }
 
 /// An object of no environment is seen everywhere; a reference from no environment sees all.
@@ -431,6 +518,34 @@ mod tests {
         });
         assert_eq!((found.len(), tried.get()), (1, 1));
         assert_eq!(inventory.pods("default", None, None, |_| true).len(), 2);
+    }
+
+    #[test]
+    fn a_base_under_an_inventory_answers_as_one_inventory_of_everything_but_hidden_files() {
+        let in_file = |text: &str, file: u32| summary(text).in_file(FileId(file));
+        let web = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\nspec: {containers: []}\n";
+        let mut base = Inventory::default();
+        base.add(&in_file(SECRET, 0), &[]);
+        base.add(&in_file(web, 1), &[]);
+        base.add(&in_file(&SECRET.replace("name: s", "name: t"), 2), &[]);
+        base.seal();
+        let mut run = Inventory::default();
+        run.add(&in_file(&SECRET.replace("name: s", "name: u"), 3), &[]);
+        run.seal();
+        run.set_base(Arc::new(base), [FileId(2)].into_iter().collect());
+        assert!(run.find("Secret", "default", "s", None).is_some());
+        assert!(run.find("Secret", "default", "u", None).is_some());
+        assert!(
+            run.find("Secret", "default", "t", None).is_none(),
+            "file 2 is hidden"
+        );
+        assert_eq!(run.names("Secret", "default", None), ["s", "u"]);
+        assert_eq!(
+            run.pods("default", None, Some(("app", "web")), |_| true)
+                .len(),
+            1
+        );
+        assert!(run.has_pods("default", None));
     }
 
     #[test]

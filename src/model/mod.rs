@@ -17,7 +17,7 @@ use crate::config::Env;
 use crate::source::FileId;
 use crate::yaml::{Document, SourceFile, Stream};
 
-pub use inventory::Inventory;
+pub use inventory::{Base, Inventory};
 pub use object::{
     CONTAINER_GROUPS, Container, ImageUse, Object, PodSpec, PodSpecPaths, objects_of,
 };
@@ -104,12 +104,15 @@ fn inventory_of(
     pod_paths: &PodSpecPaths,
     environments: &[Arc<Env>],
     known: &[Option<&summary::Summary>],
+    base: Option<&inventory::Base>,
 ) -> Inventory {
     use std::borrow::Cow;
+    let in_base = |id: &FileId| base.is_some_and(|b| b.files.contains(id));
     let from_files: Vec<(Cow<'_, summary::Summary>, &[Arc<Env>])> = files
         .par_iter()
         // A base's kustomization still says what it cannot build.
         .filter(|file| !consumed.contains(&file.id) || file.kind == InputKind::Kustomization)
+        .filter(|file| !in_base(&file.id))
         .map(|file| {
             let summary = match known.get(file.id.0 as usize).copied().flatten() {
                 Some(summary) => Cow::Borrowed(summary),
@@ -133,6 +136,11 @@ fn inventory_of(
         inventory.add_external(env);
     }
     inventory.seal();
+    if let Some(base) = base {
+        // A file of the base that a build consumes is deployed through the build alone.
+        let hidden = consumed.iter().copied().filter(|id| in_base(id)).collect();
+        inventory.set_base(Arc::clone(&base.inventory), hidden);
+    }
     inventory
 }
 
@@ -147,11 +155,12 @@ impl<'a> Project<'a> {
         pod_paths: &PodSpecPaths,
         environments: &[Arc<Env>],
     ) -> Self {
-        Self::with_summaries(files, builds, consumed, pod_paths, environments, &[])
+        Self::with_summaries(files, builds, consumed, pod_paths, environments, &[], None)
     }
 
     /// The same, with the summaries a session already holds, by file id, so the inventory is
-    /// not made again from every file on every run. A file without one is summarised here.
+    /// not made again from every file on every run. A file without one is summarised here;
+    /// the files of `base` (an inventory the session keeps between runs) are not added again.
     pub fn with_summaries(
         files: &'a [ParsedFile],
         builds: &'a [Built],
@@ -159,8 +168,17 @@ impl<'a> Project<'a> {
         pod_paths: &PodSpecPaths,
         environments: &[Arc<Env>],
         known: &[Option<&summary::Summary>],
+        base: Option<&inventory::Base>,
     ) -> Self {
-        let inventory = inventory_of(files, builds, consumed, pod_paths, environments, known);
+        let inventory = inventory_of(
+            files,
+            builds,
+            consumed,
+            pod_paths,
+            environments,
+            known,
+            base,
+        );
         let mut objects: Vec<Located<'a>> = files
             .par_iter()
             .filter(|file| file.kind == InputKind::Manifest && !consumed.contains(&file.id))

@@ -14,7 +14,7 @@ use crate::config::{Config, Env};
 use crate::discover::{self, Input};
 use crate::finding::Finding;
 use crate::model::summary::Summary;
-use crate::model::{InputKind, ParsedFile, PodSpecPaths, kustomize};
+use crate::model::{Base, InputKind, Inventory, ParsedFile, PodSpecPaths, kustomize};
 use crate::rules::{RuleSet, ids};
 use crate::source::{FileId, Origin, SourceFile, Sources};
 
@@ -45,6 +45,17 @@ struct Slot {
     /// What parsing the file found (syntax, encoding), reported when the file is.
     found: Vec<Finding>,
     summary: Option<Summary>,
+    /// Changes whenever `summary` does, so a kept inventory knows it is stale.
+    version: u64,
+}
+
+impl Slot {
+    fn set_summary(&mut self, summary: Option<Summary>) {
+        if self.summary != summary {
+            self.version += 1;
+            self.summary = summary;
+        }
+    }
 }
 
 pub(crate) struct Workspace {
@@ -58,6 +69,9 @@ pub(crate) struct Workspace {
     slots: Vec<Slot>,
     by_path: HashMap<PathBuf, FileId>,
     overlays: HashMap<PathBuf, Vec<u8>>,
+    /// The inventory of every file a run knows by its summary alone, kept between an
+    /// editor's runs (a fingerprint of those files' summaries says when it is stale).
+    base: Option<(u64, Base)>,
 }
 
 impl Workspace {
@@ -72,6 +86,7 @@ impl Workspace {
             slots: Vec::new(),
             by_path: HashMap::new(),
             overlays: HashMap::new(),
+            base: None,
         }
     }
 
@@ -113,7 +128,7 @@ impl Workspace {
                 slot.blank = Arc::new(SourceFile::new(input.display.clone(), ""));
                 slot.input = input;
                 slot.parsed = None;
-                slot.summary = None;
+                slot.set_summary(None);
             }
             return id.0 as usize;
         }
@@ -130,6 +145,7 @@ impl Workspace {
             parsed: None,
             found: Vec::new(),
             summary: None,
+            version: 0,
         });
         id
     }
@@ -137,7 +153,7 @@ impl Workspace {
     fn invalidate(&mut self, id: usize) {
         let slot = &mut self.slots[id];
         slot.parsed = None;
-        slot.summary = None;
+        slot.set_summary(None);
         slot.stamp = None;
     }
 
@@ -184,13 +200,13 @@ impl Workspace {
                 }
                 changed.store(true, Ordering::Relaxed);
                 slot.parsed = None;
-                slot.summary = None;
+                slot.set_summary(None);
                 let entry = stored.get(&relative(&root, &slot.input.path));
                 let cached = entry.filter(|_| slot.input.kind == InputKind::Manifest);
                 if let (Some(entry), Some(stamp)) = (cached, stamp)
                     && entry.stamp == stamp
                 {
-                    slot.summary = Some(entry.summary.clone().in_file(FileId(id as u32)));
+                    slot.set_summary(Some(entry.summary.clone().in_file(FileId(id as u32))));
                     slot.stamp = Some((stamp, entry.hash.clone()));
                     return;
                 }
@@ -199,7 +215,7 @@ impl Workspace {
                 if let (Some(entry), Some(stamp), Some(hash)) = (cached, stamp, &hash)
                     && entry.hash == *hash
                 {
-                    slot.summary = Some(entry.summary.clone().in_file(FileId(id as u32)));
+                    slot.set_summary(Some(entry.summary.clone().in_file(FileId(id as u32))));
                     slot.stamp = Some((stamp, hash.clone()));
                     return;
                 }
@@ -344,7 +360,7 @@ impl Workspace {
             .map(|(slot, taking)| *taking && slot.summary.is_none())
             .collect();
         self.parse_where(&unsummarised, config, rules, &pod_paths);
-        let needed = self.needed(&taking_part, &reported);
+        let (needed, built_from) = self.needed(&taking_part, &reported);
         self.parse_where(&needed, config, rules, &pod_paths);
 
         let count = self.slots.len();
@@ -386,6 +402,7 @@ impl Workspace {
                 problem.message.clone(),
             ));
         }
+        let base = self.base_for(&taking_part, &reported, &built_from).cloned();
         let known: Vec<Option<&Summary>> = self
             .slots
             .iter()
@@ -395,7 +412,7 @@ impl Workspace {
                 slot.summary.as_ref().filter(|_| manifest)
             })
             .collect();
-        let mut outcome = check::finish(&mut files, findings, config, rules, &known);
+        let mut outcome = check::finish(&mut files, findings, config, rules, &known, base.as_ref());
         drop(known);
         files.truncate(count);
         for (id, mut file) in files.into_iter().enumerate() {
@@ -419,6 +436,55 @@ impl Workspace {
         outcome
     }
 
+    /// The inventory of the files a run knows by their summaries alone and does not report
+    /// (nor reads for a build), made again only when one of them changed: re-linting a
+    /// buffer then adds its own summary alone. The batch run, which runs once, makes none.
+    fn base_for(
+        &mut self,
+        taking_part: &[bool],
+        reported: &HashSet<usize>,
+        built_from: &[bool],
+    ) -> Option<&Base> {
+        if self.warn {
+            return None;
+        }
+        let in_base = |id: usize, slot: &Slot| {
+            taking_part[id]
+                && slot.input.kind == InputKind::Manifest
+                && slot.summary.is_some()
+                && !reported.contains(&id)
+                && !built_from[id]
+        };
+        let mut fingerprint = std::hash::DefaultHasher::new();
+        for (id, slot) in self.slots.iter().enumerate() {
+            if in_base(id, slot) {
+                std::hash::Hash::hash(&(id, slot.version), &mut fingerprint);
+            }
+        }
+        let fingerprint = std::hash::Hasher::finish(&fingerprint);
+        if self
+            .base
+            .as_ref()
+            .is_none_or(|(kept, _)| *kept != fingerprint)
+        {
+            let mut inventory = Inventory::default();
+            let mut files = HashSet::new();
+            for (id, slot) in self.slots.iter().enumerate() {
+                if let Some(summary) = slot.summary.as_ref().filter(|_| in_base(id, slot)) {
+                    inventory.add(summary, &slot.envs);
+                    files.insert(FileId(id as u32));
+                }
+            }
+            inventory.seal();
+            let base = Base {
+                inventory: Arc::new(inventory),
+                files: Arc::new(files),
+            };
+            self.base = Some((fingerprint, base));
+        }
+        self.base.as_ref().map(|(_, base)| base)
+    }
+
     /// The files of the folders `admission-policies` names.
     fn policy_inputs(&self, config: &Config) -> Vec<Input> {
         let folders: Vec<PathBuf> = config
@@ -435,7 +501,8 @@ impl Workspace {
 
     /// The files a run reads in full: those it reports, kustomizations and Helm files, those
     /// whose objects matter beyond their summary, and what the builds read.
-    fn needed(&self, taking_part: &[bool], reported: &HashSet<usize>) -> Vec<bool> {
+    /// Also says which files kustomizations read.
+    fn needed(&self, taking_part: &[bool], reported: &HashSet<usize>) -> (Vec<bool>, Vec<bool>) {
         let policy = self
             .slots
             .iter()
@@ -453,6 +520,7 @@ impl Workspace {
                         || slot.summary.as_ref().is_none_or(|s| s.context))
             })
             .collect();
+        let mut built_from = vec![false; self.slots.len()];
         for (id, slot) in self.slots.iter().enumerate() {
             if !(taking_part[id] && slot.input.kind == InputKind::Kustomization) {
                 continue;
@@ -465,10 +533,11 @@ impl Workspace {
                     && taking_part[read.0 as usize]
                 {
                     needed[read.0 as usize] = true;
+                    built_from[read.0 as usize] = true;
                 }
             }
         }
-        needed
+        (needed, built_from)
     }
 
     /// Parses (from its buffer, else from disk) every file `wanted` marks that is not parsed.
@@ -541,7 +610,7 @@ fn parse_into(
     pod_paths: &PodSpecPaths,
 ) {
     let (file, found) = check::parse_read(FileId(id as u32), &slot.input, read, config, rules);
-    slot.summary = Some(Summary::of_file(&file, pod_paths));
+    slot.set_summary(Some(Summary::of_file(&file, pod_paths)));
     slot.parsed = Some(file);
     slot.found = found;
 }
