@@ -568,7 +568,7 @@ pub(crate) fn finish(
     base: Option<&crate::model::Base>,
 ) -> Outcome {
     load_build_inputs(files, config, rules);
-    let builds = kustomize::build_all(&files, config, rules);
+    let builds = kustomize::build_all(files, config, rules);
     let consumed: HashSet<FileId> = builds.consumed.iter().copied().collect();
     findings.extend(
         builds

@@ -180,9 +180,11 @@ impl Workspace {
             }
         }
         let first = !self.loaded;
-        let stored = (self.cache && first)
-            .then(|| cache::read(&root, config))
-            .unwrap_or_default();
+        let stored = if self.cache && first {
+            cache::read(&root, config)
+        } else {
+            HashMap::new()
+        };
         let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
         let changed = AtomicBool::new(false);
         let overlays = &self.overlays;
