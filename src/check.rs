@@ -104,8 +104,9 @@ pub fn check_text_cached(
     }
     let named = [path.to_path_buf()];
     let mut workspace = Workspace::for_paths(&named, config, cache);
-    workspace.load(config, rules);
+    // The buffer first, so it is file 0 of the run, as fixes of a buffer expect.
     workspace.set_overlay(path, text.to_vec(), config);
+    workspace.load(config, rules);
     let mut outcome = workspace.check(&named, config, rules);
     // Standard input is one buffer: what the config's paths match is for runs over folders.
     outcome.warnings.clear();
