@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::config::Env;
 use crate::source::{FileId, Origin};
 
+use super::cover::CoverIndex;
 use super::summary::{Members, Opaque, PodTemplate, Summary};
 
 /// Kinds without a namespace: a reference to them ignores the referrer's namespace.
@@ -91,6 +92,7 @@ pub struct Inventory {
     /// What a session already knows, under this run's own entries: a run then adds only the
     /// files it re-read (a buffer, what the builds read) rather than every file again.
     base: Option<(Arc<Inventory>, HashSet<FileId>)>,
+    covers: CoverIndex,
 }
 
 impl Inventory {
@@ -139,6 +141,10 @@ impl Inventory {
                         headless: defined.headless,
                         via: defined.via.clone(),
                     });
+            }
+            for cover in &summary.covers {
+                let namespace = effective_namespace(&cover.kind, cover.namespace.as_deref(), env);
+                self.covers.add(cover, namespace, env_name.clone());
             }
             for opaque in &summary.opaque {
                 self.opaque.push((env_name.clone(), opaque.clone()));
@@ -333,6 +339,40 @@ impl Inventory {
             .collect()
     }
 
+    /// The first `kind` (a PodDisruptionBudget, a NetworkPolicy) in `namespace` that `env`
+    /// sees whose selector matches pods with `labels`.
+    pub fn selecting(
+        &self,
+        kind: &str,
+        namespace: &str,
+        env: Option<&str>,
+        labels: &[(&str, &str)],
+    ) -> Option<Entry> {
+        let own = self.covers.selecting(kind, namespace, env, labels, None);
+        let base = self.base().and_then(|(base, hidden)| {
+            base.covers
+                .selecting(kind, namespace, env, labels, Some(hidden))
+        });
+        first_cover(own, base)
+    }
+
+    /// The first `kind` (a HorizontalPodAutoscaler) in `namespace` that `env` sees whose
+    /// target is the object `(kind, name)`.
+    pub fn targeting(
+        &self,
+        kind: &str,
+        namespace: &str,
+        env: Option<&str>,
+        target: (&str, &str),
+    ) -> Option<Entry> {
+        let own = self.covers.targeting(kind, namespace, env, target, None);
+        let base = self.base().and_then(|(base, hidden)| {
+            base.covers
+                .targeting(kind, namespace, env, target, Some(hidden))
+        });
+        first_cover(own, base)
+    }
+
     /// Whether `env` sees any workload's pods in `namespace`: a namespace without any is
     /// managed elsewhere (a Helm release, an operator), so selectors there are not judged.
     pub fn has_pods(&self, namespace: &str, env: Option<&str>) -> bool {
@@ -370,8 +410,26 @@ fn origin_key(entry: &Entry) -> (Option<Arc<str>>, Option<(FileId, u32)>) {
     (entry.env.clone(), entry.origin.map(|o| (o.file, o.start)))
 }
 
+/// The first in file order of a cover this run found and one its base found.
+fn first_cover(
+    own: Option<(Option<Arc<str>>, Origin)>,
+    base: Option<(Option<Arc<str>>, Origin)>,
+) -> Option<Entry> {
+    let (env, origin) = own
+        .into_iter()
+        .chain(base)
+        .min_by_key(|(_, origin)| (origin.file, origin.start))?;
+    Some(Entry {
+        env,
+        origin: Some(origin),
+        members: Members::Known(Vec::new()),
+        headless: false,
+        via: None,
+    })
+}
+
 /// An object of no environment is seen everywhere; a reference from no environment sees all.
-fn visible(object_env: Option<&str>, from: Option<&str>) -> bool {
+pub(super) fn visible(object_env: Option<&str>, from: Option<&str>) -> bool {
     object_env.is_none() || from.is_none() || object_env == from
 }
 

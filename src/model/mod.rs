@@ -1,6 +1,7 @@
 //! The `model` stage: parsed files become a `Project` of Kubernetes objects, each knowing the
 //! environments its file deploys to, with the cross-object indexes rules follow.
 
+pub mod cover;
 pub mod helm;
 pub mod image;
 pub mod inventory;

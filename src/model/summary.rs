@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::source::{FileId, Origin};
 use crate::yaml::{Document, Node};
 
+use super::cover::{Cover, cover_of};
 use super::object::{Object, PodSpecPaths, objects_of};
 use super::{InputKind, ParsedFile};
 
@@ -28,6 +29,9 @@ pub struct Summary {
     /// any file: a session then reads every file in full.
     #[serde(default)]
     pub policy: bool,
+    /// PodDisruptionBudgets, NetworkPolicies and HPAs: what covers which workloads.
+    #[serde(default)]
+    pub covers: Vec<Cover>,
 }
 
 /// Kinds whose objects the run reads beyond their summary (see [`Summary::context`]).
@@ -40,7 +44,7 @@ const CONTEXT_KINDS: &[&str] = &[
 ];
 
 /// Origins in a summary as the byte range alone; the file is the summary's own.
-mod range {
+pub(super) mod range {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use crate::source::{FileId, Origin};
@@ -133,12 +137,10 @@ impl Summary {
         match file.kind {
             InputKind::Manifest => Summary::of_documents(&file.stream.documents, pod_paths),
             InputKind::Kustomization => Summary {
-                objects: Vec::new(),
                 opaque: opaque_fields(file),
                 ..Summary::default()
             },
             InputKind::HelmValues => Summary {
-                objects: Vec::new(),
                 opaque: vec![Opaque {
                     origin: crate::source::Origin::new(file.id, 0..0),
                     what: format!("the Helm release that {} configures", file.source.path),
@@ -156,7 +158,7 @@ impl Summary {
             for object in objects_of(document, pod_paths) {
                 summary.context |= CONTEXT_KINDS.contains(&object.kind);
                 summary.policy |= object.kind == "ValidatingAdmissionPolicy";
-                define(&object, pod_paths, &mut summary.objects);
+                define(&object, pod_paths, &mut summary);
             }
         }
         summary
@@ -170,6 +172,9 @@ impl Summary {
         }
         for opaque in &mut self.opaque {
             opaque.origin.file = id;
+        }
+        for cover in &mut self.covers {
+            cover.origin.file = id;
         }
         self
     }
@@ -190,7 +195,7 @@ fn opaque_fields(file: &ParsedFile) -> Vec<Opaque> {
         .collect()
 }
 
-fn define(object: &Object<'_>, pod_paths: &PodSpecPaths, out: &mut Vec<Defined>) {
+fn define(object: &Object<'_>, pod_paths: &PodSpecPaths, summary: &mut Summary) {
     let root = object.root;
     let Some(name) = object.name else {
         return;
@@ -202,6 +207,8 @@ fn define(object: &Object<'_>, pod_paths: &PodSpecPaths, out: &mut Vec<Defined>)
         .unwrap_or(root)
         .origin();
     let namespace = object.namespace.map(str::to_string);
+    summary.covers.extend(cover_of(object, origin));
+    let out = &mut summary.objects;
     let mut defined = Defined {
         kind: object.kind.to_string(),
         name: name.to_string(),
