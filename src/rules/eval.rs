@@ -251,7 +251,7 @@ impl Rule {
     fn evaluate_items(&self, scope: &Scope<'_, '_>, out: &mut Vec<Finding>) {
         let items = match &self.walk.1 {
             None => return self.evaluate_scope(scope, out),
-            Some(Each::Path(path)) => path.nodes(scope),
+            Some(Each::Paths(paths)) => paths.iter().flat_map(|p| p.nodes(scope)).collect(),
             Some(Each::Template(template)) => template.items(scope),
         };
         for item in items {

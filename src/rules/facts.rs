@@ -88,6 +88,8 @@ pub enum Step {
     Every,
     /// `[~]`: every key of a mapping, so a rule can point at the annotation it names.
     Keys,
+    /// `[=]`: every value of a mapping (each label's value).
+    Values,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,6 +326,7 @@ impl Fact {
                         Step::Index(index) => node.items().nth(*index).into_iter().collect(),
                         Step::Every => node.items().collect(),
                         Step::Keys => node.entries().into_iter().map(|(k, _)| k).collect(),
+                        Step::Values => node.entries().into_iter().map(|(_, v)| v).collect(),
                     }
                 })
                 .collect();
@@ -485,6 +488,7 @@ pub fn walk<'a>(start: Node<'a>, steps: &[Step]) -> Option<Node<'a>> {
         Step::Index(index) => node.items().nth(*index),
         Step::Every => node.items().next(),
         Step::Keys => node.entries().first().map(|(k, _)| *k),
+        Step::Values => node.entries().first().map(|(_, v)| *v),
     })
 }
 
@@ -506,12 +510,14 @@ pub(super) fn parse_path(path: &str) -> Result<Vec<Step>, String> {
                 steps.push(Step::Every);
             } else if body == "~" {
                 steps.push(Step::Keys);
+            } else if body == "=" {
+                steps.push(Step::Values);
             } else if quoted {
                 steps.push(Step::Key(body[1..body.len() - 1].to_string()));
             } else if let Ok(index) = body.parse() {
                 steps.push(Step::Index(index));
             } else {
-                return bad("brackets hold a quoted key, an index, `*` or `~`");
+                return bad("brackets hold a quoted key, an index, `*`, `~` or `=`");
             }
             rest = &inner[close + 1..];
         } else {

@@ -86,7 +86,8 @@ pub struct Rule {
 /// What a rule iterates within its subject.
 #[derive(Debug, Clone)]
 enum Each {
-    Path(Fact),
+    /// The nodes of every path, in order.
+    Paths(Vec<Fact>),
     Template(code::Template),
 }
 
@@ -488,7 +489,20 @@ fn compile_walk(
     };
     let each = match each {
         None => None,
-        Some(schema::Each::Path(text)) => Some(Each::Path(path(text)?)),
+        Some(schema::Each::Path(text)) => Some(Each::Paths(vec![path(text)?])),
+        Some(schema::Each::Paths(texts)) => {
+            let paths = texts
+                .iter()
+                .map(|t| path(t))
+                .collect::<Result<Vec<_>, _>>()?;
+            let root = |fact: &Fact| std::mem::discriminant(fact);
+            if paths.is_empty() || paths.iter().any(|p| root(p) != root(&paths[0])) {
+                return Err(
+                    "`each` lists paths from one root (`object.`, `pod.`, `container.`)".into(),
+                );
+            }
+            Some(Each::Paths(paths))
+        }
         Some(schema::Each::Template(template)) => Some(Each::Template(code::Template::compile(
             &template.template,
             path(&template.of)?,
@@ -499,7 +513,7 @@ fn compile_walk(
         if each.is_some() {
             return Err(format!("`for: {subject:?}` already iterates {list}"));
         }
-        Ok((base, Some(Each::Path(path(list)?))))
+        Ok((base, Some(Each::Paths(vec![path(list)?]))))
     };
     match subject {
         Subject::Volume => sugar(Subject::Pod, "pod.volumes[*]"),
@@ -507,7 +521,7 @@ fn compile_walk(
         Subject::EnvVar => sugar(Subject::Container, "container.env[*]"),
         Subject::Item => {
             let root = match &each {
-                Some(Each::Path(fact)) => fact,
+                Some(Each::Paths(paths)) => &paths[0],
                 Some(Each::Template(template)) => template.of(),
                 None => return Err("`for: item` needs `each`".into()),
             };

@@ -11,7 +11,7 @@ use crate::yaml::Node;
 
 use super::cond::selector_matches_with;
 use super::facts::{Fact, Scope, Step, parse_path, walk};
-use super::schema;
+use super::schema::{self, CoveredBy};
 
 /// One kind of reference, compiled from a rule file's `references:` entry.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct RefSpec {
     namespace: Option<Vec<Step>>,
     /// Pods chosen by the label selector at this path, instead of an object by name.
     selector: Option<Fact>,
+    /// The reverse: whether an object of `kind` covers this one.
+    covered_by: Option<CoveredBy>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +86,15 @@ impl RefSpec {
                 "references: `selector` names a path such as `object.spec.selector`".into(),
             );
         }
+        let plain = spec.selector.is_none() && spec.name.is_none() && spec.member.is_empty();
+        if spec.covered_by.is_some() && !(plain && matches!(kind, RefKind::Fixed(_))) {
+            return Err(
+                "references: `covered-by` takes a `kind`, and no `selector`, `name` or `member`"
+                    .into(),
+            );
+        }
         Ok(RefSpec {
+            covered_by: spec.covered_by,
             at,
             kinds: spec.kinds.clone(),
             kind,
@@ -112,6 +122,9 @@ impl RefSpec {
         let kind = scope.located.object.kind;
         if !self.kinds.is_empty() && !self.kinds.iter().any(|k| k == kind) {
             return out;
+        }
+        if let (Some(covered_by), RefKind::Fixed(kind)) = (self.covered_by, &self.kind) {
+            return self.resolve_covered(scope, covered_by, kind);
         }
         for site in self.at.nodes(scope) {
             let Some(kind) = self.kind_of(site) else {
@@ -163,6 +176,52 @@ impl RefSpec {
                     target,
                 });
             }
+        }
+        out
+    }
+
+    /// Each node at `at`, with the first object of `kind` that covers the object (its pods
+    /// labelled as the node says, or the object itself) as the target.
+    fn resolve_covered<'a>(
+        &self,
+        scope: &Scope<'_, 'a>,
+        covered_by: CoveredBy,
+        kind: &str,
+    ) -> Vec<Reference<'a>> {
+        let object = &scope.located.object;
+        let namespace = own_namespace(kind, scope.located, scope.env);
+        let inventory = &scope.project.inventory;
+        let env = env_name(scope);
+        let mut out = Vec::new();
+        for site in self.at.nodes(scope) {
+            let entry = match covered_by {
+                CoveredBy::Selector => {
+                    let labels: Vec<(&str, &str)> = site
+                        .entries()
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.as_str()?, v.as_text()?)))
+                        .collect();
+                    inventory.selecting(kind, &namespace, env, &labels)
+                }
+                CoveredBy::ScaleTarget => {
+                    let Some(name) = object.name else { continue };
+                    inventory.targeting(kind, &namespace, env, (object.kind, name))
+                }
+            };
+            out.push(Reference {
+                site,
+                kind: kind.to_string(),
+                name: None,
+                member: None,
+                namespace: namespace.clone(),
+                optional: false,
+                by_selector: true,
+                target: Target {
+                    found: entry.is_some(),
+                    has_member: entry.is_some(),
+                    entry,
+                },
+            });
         }
         out
     }

@@ -127,6 +127,21 @@ pub struct ReferenceSpec {
     /// Pods chosen by the label selector at this path, rather than an object by name.
     #[serde(default)]
     pub selector: Option<String>,
+    /// The reverse: not what this object names, but whether some `kind` in its namespace
+    /// covers it (`at` is then the pod labels for `selector`, or any node for `scale-target`).
+    #[serde(default)]
+    pub covered_by: Option<CoveredBy>,
+}
+
+/// How another object covers this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CoveredBy {
+    /// Its label selector (a PodDisruptionBudget's, a NetworkPolicy's) matches the labels at
+    /// `at`.
+    Selector,
+    /// Its `scaleTargetRef` (a HorizontalPodAutoscaler's) names this object.
+    ScaleTarget,
 }
 
 /// The `tests:` section, the last key of a rule file. It is read apart from the rule, and only
@@ -168,6 +183,8 @@ pub enum Subject {
 #[serde(untagged)]
 pub enum Each {
     Path(String),
+    /// Several paths from one root (`object.`, `pod.`, `container.`), their nodes in order.
+    Paths(Vec<String>),
     Template(CodeTemplate),
 }
 
