@@ -149,6 +149,32 @@ fn every_check_is_either_covered_or_declined_with_a_reason() {
     }
 }
 
+/// A default check that only an opt-in rule covers is covered for users who enable it, and
+/// the table must say so rather than count it silently.
+#[test]
+fn a_default_check_covered_by_an_opt_in_rule_says_so() {
+    let rules = builtin();
+    for tool in parity().tools {
+        for check in tool.checks.iter().filter(|c| c.default) {
+            let Some(rule) = &check.rule else { continue };
+            let off = rules
+                .rules()
+                .iter()
+                .any(|r| &*r.id == rule.as_str() && !r.on_by_default);
+            let says = check
+                .partial
+                .as_deref()
+                .is_some_and(|p| p.contains("off by default"));
+            assert!(
+                !off || says,
+                "{} `{}` is a default check covered by `{rule}`, which is off by default: its `partial` must say `off by default`",
+                tool.name,
+                check.id
+            );
+        }
+    }
+}
+
 #[test]
 fn the_parity_page_is_current() {
     let page = render(&parity(), &builtin());
