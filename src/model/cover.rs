@@ -152,6 +152,12 @@ pub fn cover_of(object: &Object<'_>, origin: Origin) -> Option<Cover> {
     })
 }
 
+/// A cover as the index keeps it: the environment that sees it, and its name's origin.
+pub type Seen = (Option<Arc<str>>, Origin);
+
+/// (cover kind, namespace, and a label key and value or a target kind and name).
+type Key = (String, String, String, String);
+
 #[derive(Debug)]
 struct Placed {
     env: Option<Arc<str>>,
@@ -164,11 +170,11 @@ struct Placed {
 pub struct CoverIndex {
     selectors: Vec<Placed>,
     /// Selectors by (kind, namespace, key, value) of a label every pod they match carries.
-    by_label: HashMap<(String, String, String, String), Vec<usize>>,
+    by_label: HashMap<Key, Vec<usize>>,
     /// Selectors that require no one label (`{}`, `Exists`, `NotIn`): tried for every pod.
     wide: HashMap<(String, String), Vec<usize>>,
     /// Scale targets by (kind, namespace, target kind, target name).
-    targets: HashMap<(String, String, String, String), Vec<(Option<Arc<str>>, Origin)>>,
+    targets: HashMap<Key, Vec<Seen>>,
 }
 
 impl CoverIndex {
@@ -211,7 +217,7 @@ impl CoverIndex {
         env: Option<&str>,
         labels: &[(&str, &str)],
         hidden: Option<&HashSet<FileId>>,
-    ) -> Option<(Option<Arc<str>>, Origin)> {
+    ) -> Option<Seen> {
         let labelled = labels.iter().flat_map(|(key, value)| {
             let at = (
                 kind.into(),
@@ -242,7 +248,7 @@ impl CoverIndex {
         env: Option<&str>,
         (target_kind, target_name): (&str, &str),
         hidden: Option<&HashSet<FileId>>,
-    ) -> Option<(Option<Arc<str>>, Origin)> {
+    ) -> Option<Seen> {
         let at = (
             kind.into(),
             namespace.into(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::config::Env;
 use crate::source::{FileId, Origin};
 
-use super::cover::CoverIndex;
+use super::cover::{CoverIndex, Seen};
 use super::summary::{Members, Opaque, PodTemplate, Summary};
 
 /// Kinds without a namespace: a reference to them ignores the referrer's namespace.
@@ -412,8 +412,8 @@ fn origin_key(entry: &Entry) -> (Option<Arc<str>>, Option<(FileId, u32)>) {
 
 /// The first in file order of a cover this run found and one its base found.
 fn first_cover(
-    own: Option<(Option<Arc<str>>, Origin)>,
-    base: Option<(Option<Arc<str>>, Origin)>,
+    own: Option<Seen>,
+    base: Option<Seen>,
 ) -> Option<Entry> {
     let (env, origin) = own
         .into_iter()
