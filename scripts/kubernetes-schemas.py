@@ -3,11 +3,20 @@
 
 The schemas come from the PyPI package kubernetes-validate (Apache-2.0, by Will Thames; see
 data/README.md), which ships the OpenAPI definitions of each Kubernetes release as JSON
-schemas. Install it in a virtual environment outside the repository and run this script
-with that environment's python:
+schemas. They carry no enums: Kubernetes publishes enums only in its OpenAPI v3 documents,
+and kubernetes-validate is made from the v2 ones. The enums come from the npm package
+kubernetes-models (MIT, by Tommy Chen), generated from the v3 documents, whose TypeScript
+declarations type each enum field as a union of its values (`"Always" | "IfNotPresent" |
+"Never"`). Install both outside the repository and run this script with kubernetes-validate's
+python, naming the unpacked npm package:
 
     python3 -m venv /tmp/kv && /tmp/kv/bin/pip install kubernetes-validate==1.37.0
-    /tmp/kv/bin/python scripts/kubernetes-schemas.py
+    (cd /tmp && npm pack kubernetes-models@5.1.0 && tar xzf kubernetes-models-5.1.0.tgz)
+    /tmp/kv/bin/python scripts/kubernetes-schemas.py /tmp/package
+
+kubernetes-models is one release (it keeps definitions of older releases too), so a field's
+enum applies to every release whose definition has that field as a string: older releases
+accept no value a newer one lacks (Kubernetes adds enum values, it does not take them back).
 
 Only what validation reads is kept (types, properties, required, items, enums, formats,
 one-of, references); descriptions and the patch and list markers go. A definition that is the
@@ -32,6 +41,63 @@ from kubernetes_validate.version import __version__
 FIRST = (1, 28)
 KEPT = {"type", "properties", "additionalProperties", "required", "items", "enum", "oneOf", "format"}
 REF = re.compile(r"^(?:/api/_definitions\.json)?#/\$defs/(.+)$")
+# `export type { IContainer as IIoK8sApiCoreV1Container, ... }`: a declaration file's interface
+# and the definition it is (the definition's name in PascalCase).
+EXPORT = re.compile(r"export type \{ (I\w+) as I(IoK8s\w+),")
+# A property of an interface, four spaces in: `"imagePullPolicy"?: "Always" | "Never";`.
+PROPERTY = re.compile(r'^    "([^"]+)"\??: (.+);$')
+UNION = re.compile(r'^"[^"]*"(?: \| "[^"]*")*$')
+
+
+def pascal(name):
+    """`io.k8s.api.core.v1.Container` as kubernetes-models names it: IoK8sApiCoreV1Container."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[.\-]", name))
+
+
+def model_enums(package):
+    """Per definition (PascalCase), per property: ("value" | "items", [enum values])."""
+    enums = {}
+    for path in sorted(pathlib.Path(package).rglob("*.d.ts")):
+        text = path.read_text()
+        export = EXPORT.search(text)
+        if not export:
+            continue
+        local, full = export.groups()
+        body = re.search(r"export interface " + local + r"\b[^{]*\{\n(.*?)\n\}", text, re.S)
+        if not body:
+            continue
+        fields = {}
+        for line in body.group(1).splitlines():
+            match = PROPERTY.match(line)
+            if not match:
+                continue
+            name, typed = match.groups()
+            where = "value"
+            if typed.startswith("Array<") and typed.endswith(">"):
+                where, typed = "items", typed[len("Array<"):-1]
+            if UNION.match(typed):
+                fields[name] = (where, sorted(json.loads(v) for v in typed.split(" | ")))
+        if fields:
+            enums[full] = fields
+    return enums
+
+
+def is_string(schema):
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return "string" in kinds and "$ref" not in schema
+
+
+def add_enums(name, schema, enums):
+    """The definition with kubernetes-models' enums on the string fields it has."""
+    for field, (where, values) in enums.get(pascal(name), {}).items():
+        if field in ("apiVersion", "kind"):
+            continue
+        target = schema.get("properties", {}).get(field)
+        if target is not None and where == "items":
+            target = target.get("items")
+        if isinstance(target, dict) and is_string(target):
+            target["enum"] = values
 
 
 def strip(schema, names):
@@ -54,7 +120,14 @@ def strip(schema, names):
     return out
 
 
+def models_version(package):
+    return json.loads((pathlib.Path(package) / "package.json").read_text())["version"]
+
+
 def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: kubernetes-schemas.py PATH-TO-UNPACKED-kubernetes-models")
+    enums = model_enums(sys.argv[1])
     root = pathlib.Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
     releases = []
     for folder in root.iterdir():
@@ -72,6 +145,7 @@ def main():
         kinds = []
         for name, schema in sorted(definitions.items()):
             name_index = names.setdefault(name, len(names))
+            add_enums(name, schema, enums)
             stripped = json.dumps(strip(schema, names), sort_keys=True, separators=(",", ":"))
             if stripped not in index_of:
                 index_of[stripped] = len(defs)
@@ -89,7 +163,7 @@ def main():
         version["defs"] = [by_name.get(i, -1) for i in range(len(names))]
     ordered_names = sorted(names, key=names.get)
     out = {
-        "source": f"kubernetes-validate {__version__} (Apache-2.0), generated by scripts/kubernetes-schemas.py",
+        "source": f"kubernetes-validate {__version__} (Apache-2.0), enums from kubernetes-models {models_version(sys.argv[1])} (MIT), generated by scripts/kubernetes-schemas.py",
         "names": ordered_names,
         "defs": defs,
         "versions": versions,

@@ -199,10 +199,15 @@ impl<'s, 'd> Validator<'s, 'd> {
     fn scalar(&mut self, schema: &SchemaNode, node: Node<'d>) {
         let value = scalar_json(node);
         if !schema.enumeration.is_empty() && !schema.enumeration.iter().any(|e| same(e, &value)) {
-            let allowed: Vec<String> = schema.enumeration.iter().map(show).collect();
+            let allowed: Vec<String> = schema.enumeration.iter().map(plain).collect();
+            let suggestion = value.as_str().and_then(|text| {
+                let strings = schema.enumeration.iter().filter_map(Json::as_str);
+                closest(text, strings)
+            });
             self.report(node.origin(), |path| {
+                let hint = suggestion.map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
                 format!(
-                    "{path} is {}, which is not one of {}",
+                    "{path} is {}; expected one of {}{hint}",
                     show(&value),
                     allowed.join(", ")
                 )
@@ -412,6 +417,15 @@ fn same(expected: &Json, actual: &Json) -> bool {
     match (expected, actual) {
         (Json::Number(a), Json::Number(b)) => a.as_f64() == b.as_f64(),
         _ => expected == actual,
+    }
+}
+
+/// An allowed value as the user would write it: `Always`, `""` for the empty string.
+fn plain(value: &Json) -> String {
+    match value {
+        Json::String(text) if text.is_empty() => "\"\"".into(),
+        Json::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
