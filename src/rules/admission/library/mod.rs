@@ -1,6 +1,11 @@
-//! The Kubernetes CEL libraries that policies use and the `cel` crate lacks: quantities,
-//! `find`/`findAll`, and the list functions (`isSorted`, `sum`, `min`, `max`). The strings extension comes from the crate. A function outside these is
-//! an undeclared reference when a policy calls it, which the caller reports as "not evaluated".
+//! The Kubernetes CEL libraries that policies and CRD rules use and the `cel` crate lacks:
+//! quantities, `find`/`findAll`, the list functions (`isSorted`, `sum`, `min`, `max`), and in
+//! submodules URLs, IPs and CIDRs (`net`), named formats and semver (`named`). The strings
+//! and lists extensions come from the crate. A function outside these is an undeclared
+//! reference when an expression calls it, which the caller reports as "not evaluated".
+
+mod named;
+mod net;
 
 use std::sync::Arc;
 
@@ -10,19 +15,12 @@ use cel::{Context, DeclarationError, Env, ExecutionError, Value};
 
 use crate::rules::quantity;
 
-/// Functions the Kubernetes libraries name that this module does not implement: an
-/// expression calling one is reported as not evaluated, naming the library.
+/// Functions the Kubernetes libraries name that kubelint does not implement: an
+/// expression calling one is reported as not evaluated, naming the library. `authorizer`
+/// needs the cluster's RBAC; durations and timestamps need the `cel` crate's chrono
+/// feature, whose time zone database would add megabytes to the binary.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
-    ("url", "url"),
-    ("isURL", "url"),
-    ("ip", "ip"),
-    ("isIP", "ip"),
-    ("cidr", "cidr"),
-    ("isCIDR", "cidr"),
-    ("semver", "semver"),
-    ("isSemver", "semver"),
     ("authorizer", "authz"),
-    ("format", "format"),
     ("duration", "duration"),
     ("timestamp", "timestamp"),
 ];
@@ -54,7 +52,7 @@ pub fn environment() -> Env {
     env
 }
 
-fn error(function: &str, message: impl ToString) -> ExecutionError {
+pub(super) fn error(function: &str, message: impl ToString) -> ExecutionError {
     ExecutionError::function_error(function, message)
 }
 
@@ -94,6 +92,20 @@ fn two_quantities(
         other => quantity_of(other, function)?,
     };
     Ok((quantity_of(this, function)?, other))
+}
+
+/// `compareTo` and its kin, for two quantities or two semvers.
+fn compare_any(this: &Value, args: &Arguments, function: &str) -> Result<i64, ExecutionError> {
+    if let Some(a) = named::semver_of(this) {
+        let b = args
+            .0
+            .first()
+            .and_then(named::semver_of)
+            .ok_or_else(|| error(function, "compares a semver with a semver"))?;
+        return Ok(named::compare_semver(a, b));
+    }
+    let (a, b) = two_quantities(this, args, function)?;
+    Ok(compare(&a, &b))
 }
 
 fn compare(a: &Quantity, b: &Quantity) -> i64 {
@@ -154,22 +166,19 @@ pub fn register(context: &mut Context<'_, '_>) -> Result<(), DeclarationError> {
     context.add_function(
         "compareTo",
         |This(this): This<Value>, args: Arguments| -> Result<i64, ExecutionError> {
-            let (a, b) = two_quantities(&this, &args, "compareTo")?;
-            Ok(compare(&a, &b))
+            compare_any(&this, &args, "compareTo")
         },
     )?;
     context.add_function(
         "isLessThan",
         |This(this): This<Value>, args: Arguments| -> Result<bool, ExecutionError> {
-            let (a, b) = two_quantities(&this, &args, "isLessThan")?;
-            Ok(compare(&a, &b) < 0)
+            Ok(compare_any(&this, &args, "isLessThan")? < 0)
         },
     )?;
     context.add_function(
         "isGreaterThan",
         |This(this): This<Value>, args: Arguments| -> Result<bool, ExecutionError> {
-            let (a, b) = two_quantities(&this, &args, "isGreaterThan")?;
-            Ok(compare(&a, &b) > 0)
+            Ok(compare_any(&this, &args, "isGreaterThan")? > 0)
         },
     )?;
     context.add_function(
@@ -279,5 +288,10 @@ pub fn register(context: &mut Context<'_, '_>) -> Result<(), DeclarationError> {
     context.add_function("max", |This(this): This<Value>| {
         extreme(&this, "max", std::cmp::Ordering::Greater)
     })?;
+    net::register(context)?;
+    named::register(context)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
