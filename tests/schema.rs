@@ -124,3 +124,36 @@ fn a_plain_version_number_names_the_release_it_reads_as() {
         .stdout(predicate::str::contains("title=deprecated-api"))
         .stdout(predicate::str::contains("(the target is 1.30)"));
 }
+
+/// A CRD's `x-kubernetes-validations` run against its custom resources: the passing one has
+/// no finding; the failing one has each evaluated rule's message at the rule's node (or its
+/// fieldPath), the transition rule is skipped, and a rule calling a function kubelint lacks
+/// is an info finding.
+#[test]
+fn crd_cel_rules_fail_the_breaking_custom_resource_and_pass_the_other() {
+    let found: Vec<(u64, String, String)> = api_findings()
+        .iter()
+        .filter(|f| f["file"] == "scalers.yaml")
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(found.iter().all(|(line, ..)| *line > 12), "{found:?}");
+    let messages: Vec<&str> = found.iter().map(|(_, _, m)| m.as_str()).collect();
+    assert!(messages.contains(&"the name must be at most 20 characters"));
+    assert!(messages.contains(&"`spec`: minReplicas must not exceed maxReplicas"));
+    assert!(messages.contains(&"`spec`: mode manual needs an owner"));
+    assert!(messages.contains(&"`spec.endpoint`: endpoint must be an https URL"));
+    assert!(!messages.iter().any(|m| m.contains("immutable")));
+    let info: Vec<&(u64, String, String)> = found.iter().filter(|f| f.1 == "info").collect();
+    assert_eq!(info.len(), 1, "{found:?}");
+    assert!(
+        info[0]
+            .2
+            .contains("`duration` is in the Kubernetes duration library")
+    );
+}

@@ -96,10 +96,18 @@ impl RuleSet {
             return out;
         }
         match catalog.validate(root, object.api_version, object.kind, version) {
-            Verdict::Checked(problems) => {
-                out.extend(problems.into_iter().filter_map(|problem| {
+            Verdict::Checked(outcome) => {
+                out.extend(outcome.problems.into_iter().filter_map(|problem| {
                     self.builtin_finding(ids::SCHEMA_INVALID, problem.origin, problem.message)
                 }));
+                for failed in super::admission::crd::evaluate(&outcome.rules) {
+                    let finding =
+                        self.builtin_finding(ids::SCHEMA_INVALID, failed.origin, failed.message);
+                    out.extend(finding.map(|mut f| {
+                        f.severity = f.severity.min(failed.severity);
+                        f
+                    }));
+                }
             }
             Verdict::BrokenSchema(message) => {
                 out.extend(self.builtin_finding(ids::SCHEMA_INVALID, value_of("kind"), message));

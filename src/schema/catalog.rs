@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 use super::compiled::{Arena, Compiler, Dialect, SchemaId};
 use super::embedded;
-use super::validate::{Problem, Validator, scalar_json};
+use super::validate::{Outcome, Validator, scalar_json};
 use super::version::KubeVersion;
 use crate::model::Project;
 use crate::yaml::Node;
@@ -50,9 +50,10 @@ struct FolderSchema {
 }
 
 /// What validating one object found.
-pub enum Verdict {
-    /// The object was validated: these are its problems (none: it is valid).
-    Checked(Vec<Problem>),
+pub enum Verdict<'c, 'd> {
+    /// The object was validated: these are its problems (none: it is valid), and the CEL
+    /// rules of its CRD still to evaluate.
+    Checked(Outcome<'c, 'd>),
     /// A schema file for the kind exists but cannot be read.
     BrokenSchema(String),
     /// No schema knows the kind.
@@ -91,13 +92,13 @@ impl Catalog {
     }
 
     /// Validates an object (its root mapping) for `version`.
-    pub fn validate(
+    pub fn validate<'d>(
         &self,
-        root: Node<'_>,
+        root: Node<'d>,
         api_version: &str,
         kind: &str,
         version: KubeVersion,
-    ) -> Verdict {
+    ) -> Verdict<'_, 'd> {
         let kind_key = root.entry("kind").map(|(k, _)| k);
         let release = embedded::release(version);
         let key = (api_version.to_string(), kind.to_string());
@@ -105,18 +106,14 @@ impl Catalog {
             let compiled = crd
                 .compiled
                 .get_or_init(|| Compiled::new(&crd.schema, Dialect::Structural));
-            let mut problems = Validator::run(&compiled.arena, compiled.root, root, kind_key, &[]);
+            let mut outcome = Validator::run(&compiled.arena, compiled.root, root, kind_key, &[]);
             let meta = release.and_then(|r| r.object_meta());
             if let (Some(meta), Some((key, metadata))) = (meta, root.entry("metadata")) {
-                problems.extend(Validator::run(
-                    &meta.arena,
-                    meta.root,
-                    metadata,
-                    Some(key),
-                    &["metadata"],
-                ));
+                let of_meta =
+                    Validator::run(&meta.arena, meta.root, metadata, Some(key), &["metadata"]);
+                outcome.problems.extend(of_meta.problems);
             }
-            return Verdict::Checked(problems);
+            return Verdict::Checked(outcome);
         }
         if let Some(schema) = self.folder_schema(api_version, kind) {
             return match schema.compiled.get_or_init(|| read_schema(&schema.path)) {

@@ -4,9 +4,11 @@
 //! One compiler reads the keywords all three use: JSON Schema's (`type`, `properties`,
 //! `additionalProperties`, `required`, `items`, `enum`, `oneOf`/`anyOf`/`allOf`, `format`,
 //! `pattern`, bounds) and OpenAPI's Kubernetes extensions (`nullable`,
-//! `x-kubernetes-int-or-string`, `x-kubernetes-preserve-unknown-fields`). Keywords it does not know are ignored, never an error.
+//! `x-kubernetes-int-or-string`, `x-kubernetes-preserve-unknown-fields`,
+//! `x-kubernetes-validations`). Keywords it does not know are ignored, never an error.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use serde_json::{Map, Value as Json};
@@ -110,6 +112,32 @@ pub enum Format {
     Byte,
 }
 
+/// One CEL rule of a CRD schema's `x-kubernetes-validations`, evaluated by the `rules`
+/// stage with `self` bound to the value the rule sits on.
+#[derive(Debug)]
+pub struct CelRule {
+    pub rule: String,
+    pub message: Option<String>,
+    pub message_expression: Option<String>,
+    /// Where the finding points, relative to the rule's value (`.spec.replicas`).
+    pub field_path: Option<String>,
+    /// Compiled by the evaluator on first use, shared by every object and thread.
+    pub program: OnceLock<Result<cel::Program, String>>,
+}
+
+impl CelRule {
+    fn read(item: &Json) -> Option<CelRule> {
+        let text = |key: &str| item.get(key).and_then(Json::as_str).map(str::to_string);
+        Some(CelRule {
+            rule: text("rule")?,
+            message: text("message"),
+            message_expression: text("messageExpression"),
+            field_path: text("fieldPath"),
+            program: OnceLock::new(),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SchemaNode {
     /// The schema `false`: no value is allowed.
@@ -137,6 +165,7 @@ pub struct SchemaNode {
     pub max_length: Option<u64>,
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
+    pub rules: Vec<Arc<CelRule>>,
 }
 
 impl SchemaNode {
@@ -164,6 +193,7 @@ impl SchemaNode {
             max_length: None,
             min_items: None,
             max_items: None,
+            rules: Vec::new(),
         }
     }
 
@@ -317,6 +347,13 @@ impl<'j> Compiler<'j> {
         node.max_length = object.get("maxLength").and_then(Json::as_u64);
         node.min_items = object.get("minItems").and_then(Json::as_u64);
         node.max_items = object.get("maxItems").and_then(Json::as_u64);
+        if let Some(Json::Array(rules)) = object.get("x-kubernetes-validations") {
+            node.rules = rules
+                .iter()
+                .filter_map(CelRule::read)
+                .map(Arc::new)
+                .collect();
+        }
         node
     }
 

@@ -14,6 +14,7 @@ mod validate;
 mod version;
 
 pub use catalog::{Catalog, Verdict};
+pub use compiled::CelRule;
 pub use embedded::RELEASES;
-pub use validate::Problem;
+pub use validate::{Outcome, Problem, RuleCheck};
 pub use version::KubeVersion;

@@ -5,7 +5,7 @@
 use base64::Engine;
 use serde_json::Value as Json;
 
-use super::compiled::{Additional, Arena, Format, SchemaId, SchemaNode, Types};
+use super::compiled::{Additional, Arena, CelRule, Format, SchemaId, SchemaNode, Types};
 use crate::source::Origin;
 use crate::yaml::{Node, ScalarType};
 
@@ -14,6 +14,28 @@ use crate::yaml::{Node, ScalarType};
 pub struct Problem {
     pub origin: Origin,
     pub message: String,
+}
+
+/// A CRD rule (`x-kubernetes-validations`) to evaluate against the value it sits on: the
+/// validator finds them, the `rules` stage evaluates them with CEL.
+#[derive(Debug, Clone)]
+pub struct RuleCheck<'s, 'd> {
+    pub rule: &'s CelRule,
+    /// The value, `self` in the rule.
+    pub node: Node<'d>,
+    /// Where a failure points when the rule names no `fieldPath`: as a schema problem of
+    /// the value would.
+    pub anchor: Origin,
+    /// `spec.replicas`, for messages.
+    pub path: String,
+}
+
+/// What validating against a schema found.
+#[derive(Debug, Default)]
+pub struct Outcome<'s, 'd> {
+    pub problems: Vec<Problem>,
+    /// The CEL rules of the values that are otherwise valid, in document order.
+    pub rules: Vec<RuleCheck<'s, 'd>>,
 }
 
 /// Aliases let a small document stand for a huge tree; validation visits at most this many
@@ -32,6 +54,7 @@ pub struct Validator<'s, 'd> {
     /// When false, problems are only counted (trying the alternatives of a one-of).
     collect: bool,
     problems: Vec<Problem>,
+    rules: Vec<RuleCheck<'s, 'd>>,
 }
 
 impl<'s, 'd> Validator<'s, 'd> {
@@ -44,16 +67,20 @@ impl<'s, 'd> Validator<'s, 'd> {
         node: Node<'d>,
         anchor: Option<Node<'d>>,
         path: &[&'d str],
-    ) -> Vec<Problem> {
+    ) -> Outcome<'s, 'd> {
         let mut validator = Validator {
             arena,
             path: path.iter().map(|k| Segment::Key(k)).collect(),
             budget: node.document_len().saturating_mul(VISITS_PER_NODE) + 64,
             collect: true,
             problems: Vec::new(),
+            rules: Vec::new(),
         };
         validator.value(id, node, anchor);
-        validator.problems
+        Outcome {
+            problems: validator.problems,
+            rules: validator.rules,
+        }
     }
 
     fn report(&mut self, origin: Origin, message: impl FnOnce(&str) -> String) {
@@ -125,6 +152,17 @@ impl<'s, 'd> Validator<'s, 'd> {
         }
         if actual == Types::NULL {
             return;
+        }
+        if self.collect {
+            for rule in &schema.rules {
+                let check = RuleCheck {
+                    rule: rule.as_ref(),
+                    node,
+                    anchor: anchor(node, key),
+                    path: self.path_text(),
+                };
+                self.rules.push(check);
+            }
         }
         self.alternatives(schema, node, key);
         if node.as_str().is_some() {

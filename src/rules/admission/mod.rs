@@ -3,6 +3,7 @@
 //! would on CREATE. Each failed validation is an `admission-policy` finding at the node the
 //! validation's `fieldPath` names, graded by the binding's `validationActions`.
 
+pub mod crd;
 mod library;
 mod matching;
 mod value;
