@@ -1,20 +1,21 @@
-//! The Kubernetes API schemas embedded in the binary (`data/kubernetes-schemas.json`, see
-//! `scripts/kubernetes-schemas.py`), read and compiled on first use, one release at a time:
-//! a run that validates nothing never pays for them.
+//! The Kubernetes API schemas embedded in the binary (`data/kubernetes-schemas.jsonl`, see
+//! `scripts/kubernetes-schemas.py`), read and compiled on first use, one release and one
+//! definition at a time: a run that validates nothing never pays for them, and one that
+//! validates a Deployment decodes the header, its release's line and the definitions a
+//! Deployment reaches, not the whole file.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
-use serde_json::value::RawValue;
 
 use super::compiled::{Arena, Compiler, Dialect, SchemaId};
 use super::version::KubeVersion;
 
-const DATA: &str = include_str!("../../data/kubernetes-schemas.json");
+const DATA: &str = include_str!("../../data/kubernetes-schemas.jsonl");
 
-/// The embedded releases, oldest first; `data/kubernetes-schemas.json` holds exactly these
+/// The embedded releases, oldest first; `data/kubernetes-schemas.jsonl` holds exactly these
 /// (a test checks), so the config can be checked without reading the schemas.
 pub const RELEASES: [KubeVersion; 10] = [
     KubeVersion::new(28),
@@ -31,22 +32,32 @@ pub const RELEASES: [KubeVersion; 10] = [
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
-/// The embedded file, read without building its trees: each definition stays raw JSON until
-/// a run needs it, so validating one Deployment parses only the definitions it reaches.
+/// The file's first line: the definition names (`$ref`s are their indexes) and releases.
 #[derive(Deserialize)]
-struct Data<'a> {
+struct Header<'a> {
     #[serde(borrow)]
     names: Vec<&'a str>,
     #[serde(borrow)]
-    defs: Vec<&'a RawValue>,
-    #[serde(borrow)]
-    versions: Vec<DataRelease<'a>>,
+    releases: Vec<&'a str>,
+}
+
+/// The embedded file split into lines (a scan for newlines, no decoding), and its header.
+struct Data {
+    names: Vec<&'static str>,
+    releases: Vec<&'static str>,
+    lines: Vec<&'static str>,
+}
+
+impl Data {
+    /// The line of definition `index`, undecoded.
+    fn definition(&self, index: usize) -> Option<&'static str> {
+        self.lines.get(1 + self.releases.len() + index).copied()
+    }
 }
 
 #[derive(Deserialize)]
 struct DataRelease<'a> {
-    version: &'a str,
-    /// Per name, the index of its definition in `defs`, or -1 when the release lacks it.
+    /// Per name, the index of its definition, or -1 when the release lacks it.
     defs: Vec<i64>,
     #[serde(borrow)]
     kinds: Vec<(&'a str, &'a str, u32)>,
@@ -60,7 +71,7 @@ pub struct Compiled {
 
 /// One release's schemas, each definition compiled on first use.
 pub struct Release {
-    data: &'static DataRelease<'static>,
+    defs: Vec<i64>,
     kinds: HashMap<(&'static str, &'static str), u32>,
     compiled: Vec<OnceLock<Option<Compiled>>>,
 }
@@ -84,9 +95,9 @@ impl Release {
             .get_or_init(|| {
                 let data = data();
                 let lookup = |index: u32| {
-                    let def = *self.data.defs.get(index as usize)?;
-                    let raw = data.defs.get(usize::try_from(def).ok()?)?;
-                    let schema: Json = serde_json::from_str(raw.get()).ok()?;
+                    let def = *self.defs.get(index as usize)?;
+                    let line = data.definition(usize::try_from(def).ok()?)?;
+                    let schema: Json = serde_json::from_str(line).ok()?;
                     Some((data.names[index as usize], schema))
                 };
                 let mut compiler = Compiler::new(Dialect::Written);
@@ -100,11 +111,19 @@ impl Release {
     }
 }
 
-fn data() -> &'static Data<'static> {
-    static DATA_READ: OnceLock<Data<'static>> = OnceLock::new();
+fn data() -> &'static Data {
+    static DATA_READ: OnceLock<Data> = OnceLock::new();
     DATA_READ.get_or_init(|| {
-        serde_json::from_str(DATA)
-            .unwrap_or_else(|e| unreachable!("the embedded schemas are generated JSON: {e}"))
+        let lines: Vec<&str> = DATA.lines().collect();
+        let header: Header<'static> = lines
+            .first()
+            .and_then(|line| serde_json::from_str(line).ok())
+            .unwrap_or_else(|| unreachable!("the embedded schemas start with their header"));
+        Data {
+            names: header.names,
+            releases: header.releases,
+            lines,
+        }
     })
 }
 
@@ -115,11 +134,13 @@ pub fn release(version: KubeVersion) -> Option<&'static Release> {
     Some(READ[at].get_or_init(|| {
         let data = data();
         let wanted = version.to_string();
-        let Some(release) = data.versions.iter().find(|r| r.version == wanted) else {
+        let Some(line) = data.releases.iter().position(|r| *r == wanted) else {
             unreachable!("RELEASES lists only embedded releases (a test checks)");
         };
+        let release: DataRelease<'static> = serde_json::from_str(data.lines[1 + line])
+            .unwrap_or_else(|e| unreachable!("the embedded schemas are generated JSON: {e}"));
         Release {
-            data: release,
+            defs: release.defs,
             kinds: release
                 .kinds
                 .iter()
@@ -136,7 +157,7 @@ mod tests {
 
     #[test]
     fn the_listed_releases_are_exactly_the_embedded_ones() {
-        let embedded: Vec<&str> = data().versions.iter().map(|r| r.version).collect();
+        let embedded: Vec<&str> = data().releases.clone();
         let listed: Vec<String> = RELEASES.iter().map(ToString::to_string).collect();
         assert_eq!(embedded, listed);
     }
