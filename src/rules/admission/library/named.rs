@@ -256,6 +256,9 @@ pub fn compare_semver(a: &Semver, b: &Semver) -> i64 {
     }
 }
 
+/// One number of a version: `major()`, `minor()` or `patch()`.
+type Part = fn(&semver::Version) -> u64;
+
 /// Adds the format and semver functions; the comparisons live with the quantity ones,
 /// which share their names.
 pub fn register(context: &mut Context<'_, '_>) -> Result<(), DeclarationError> {
@@ -307,7 +310,7 @@ pub fn register(context: &mut Context<'_, '_>) -> Result<(), DeclarationError> {
             parse_semver(&text, normalize_flag(&args)).is_some()
         },
     )?;
-    let parts: [(&str, fn(&semver::Version) -> u64); 3] = [
+    let parts: [(&str, Part); 3] = [
         ("major", |v| v.major),
         ("minor", |v| v.minor),
         ("patch", |v| v.patch),

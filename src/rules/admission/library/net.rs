@@ -316,6 +316,9 @@ fn is_link_local_multicast(address: IpAddr) -> bool {
 
 type Predicate = fn(IpAddr) -> bool;
 
+/// One part of a URL, as a getter gives it.
+type Getter = fn(&Url) -> String;
+
 /// Adds the URL, IP and CIDR functions.
 pub fn register(context: &mut Context<'_, '_>) -> Result<(), DeclarationError> {
     context.add_function(
@@ -329,7 +332,7 @@ pub fn register(context: &mut Context<'_, '_>) -> Result<(), DeclarationError> {
     context.add_function("isURL", |This(text): This<Arc<String>>| {
         parse_url(&text).is_some()
     })?;
-    let getters: [(&str, fn(&Url) -> String); 4] = [
+    let getters: [(&str, Getter); 4] = [
         ("getScheme", |u| u.scheme.clone()),
         ("getHost", |u| u.host.clone()),
         ("getHostname", |u| u.hostname().to_string()),
