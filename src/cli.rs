@@ -123,6 +123,9 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Serve the Language Server Protocol on standard input and output, for editors: diagnostics
+    /// as you type, hover, and code actions (fixes, disable for this line).
+    Lsp,
     /// Print the shell completion script for SHELL, e.g. `kubelint completions bash`.
     Completions {
         #[arg(value_enum)]
@@ -202,6 +205,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
         } => rules_command(config.as_deref(), test, format, &mut stdout),
         Command::Explain { rule, config } => explain_command(&rule, config.as_deref(), &mut stdout),
+        Command::Lsp => Ok(crate::lsp::run_stdio()),
         Command::Completions { shell } => completions_command(shell, &mut stdout),
         Command::Man { out_dir } => man_command(out_dir.as_deref(), &mut stdout),
     };

@@ -9,6 +9,7 @@ pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod fix;
+pub mod lsp;
 pub mod model;
 pub mod report;
 pub mod rules;
