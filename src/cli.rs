@@ -143,6 +143,10 @@ pub enum Command {
 /// Runs a command and returns the process exit code: 0 clean, 1 findings, 2 usage or
 /// configuration error.
 pub fn run(cli: Cli) -> i32 {
+    // The server writes standard output from lsp-server's writer thread: it must not be locked here.
+    if let Command::Lsp = cli.command {
+        return crate::lsp::run_stdio();
+    }
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Check {
@@ -205,7 +209,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
         } => rules_command(config.as_deref(), test, format, &mut stdout),
         Command::Explain { rule, config } => explain_command(&rule, config.as_deref(), &mut stdout),
-        Command::Lsp => Ok(crate::lsp::run_stdio()),
+        Command::Lsp => unreachable!("the language server runs before stdout is locked"),
         Command::Completions { shell } => completions_command(shell, &mut stdout),
         Command::Man { out_dir } => man_command(out_dir.as_deref(), &mut stdout),
     };
