@@ -304,20 +304,20 @@ mod tests {
         };
         index.add(&cover("matchLabels: {app: api}", 5), "shop".into(), None);
         let api = [("app", "api")];
-        let found = index.selecting("NetworkPolicy", "shop", None, &api);
+        let found = index.selecting("NetworkPolicy", "shop", None, &api, None);
         assert_eq!(found.map(|(_, o)| o.start), Some(5));
         assert!(
             index
-                .selecting("NetworkPolicy", "shop", None, &[("app", "web")])
+                .selecting("NetworkPolicy", "shop", None, &[("app", "web")], None)
                 .is_none()
         );
         assert!(
             index
-                .selecting("NetworkPolicy", "other", None, &api)
+                .selecting("NetworkPolicy", "other", None, &api, None)
                 .is_none()
         );
         index.add(&cover("{}", 9), "shop".into(), None);
-        let web = index.selecting("NetworkPolicy", "shop", None, &[("app", "web")]);
+        let web = index.selecting("NetworkPolicy", "shop", None, &[("app", "web")], None);
         assert_eq!(web.map(|(_, o)| o.start), Some(9));
     }
 }

@@ -411,10 +411,7 @@ fn origin_key(entry: &Entry) -> (Option<Arc<str>>, Option<(FileId, u32)>) {
 }
 
 /// The first in file order of a cover this run found and one its base found.
-fn first_cover(
-    own: Option<Seen>,
-    base: Option<Seen>,
-) -> Option<Entry> {
+fn first_cover(own: Option<Seen>, base: Option<Seen>) -> Option<Entry> {
     let (env, origin) = own
         .into_iter()
         .chain(base)
@@ -604,6 +601,31 @@ mod tests {
             1
         );
         assert!(run.has_pods("default", None));
+    }
+
+    #[test]
+    fn covers_in_a_base_count_unless_their_file_is_hidden() {
+        let in_file = |text: &str, file: u32| summary(text).in_file(FileId(file));
+        let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec: {selector: {matchLabels: {app: web}}}\n";
+        let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec: {scaleTargetRef: {kind: Deployment, name: web}}\n";
+        let mut base = Inventory::default();
+        base.add(&in_file(pdb, 0), &[]);
+        base.add(&in_file(hpa, 1), &[]);
+        base.seal();
+        let base = Arc::new(base);
+        let covered = |hidden: &[u32]| {
+            let mut run = Inventory::default();
+            run.seal();
+            run.set_base(base.clone(), hidden.iter().map(|&f| FileId(f)).collect());
+            let labels = [("app", "web")];
+            let pdb = run.selecting("PodDisruptionBudget", "default", None, &labels);
+            let target = ("Deployment", "web");
+            let hpa = run.targeting("HorizontalPodAutoscaler", "default", None, target);
+            (pdb.is_some(), hpa.is_some())
+        };
+        assert_eq!(covered(&[]), (true, true));
+        assert_eq!(covered(&[0]), (false, true), "the PDB's file is hidden");
+        assert_eq!(covered(&[1]), (true, false), "the HPA's file is hidden");
     }
 
     #[test]
