@@ -75,10 +75,12 @@ pub fn hash(bytes: &[u8]) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The cache's file for this version, config and rule set.
+/// The cache's file for this build, config and rule set. The build is the version with its
+/// commit, so a binary built from a later commit (whose summaries may hold more) never reads
+/// what an earlier one wrote.
 fn file(root: &Path, config: &Config) -> PathBuf {
     let mut key = Sha256::new();
-    key.update(env!("CARGO_PKG_VERSION").as_bytes());
+    key.update(env!("KUBELINT_VERSION").as_bytes());
     if let Some(source) = &config.source {
         key.update(std::fs::read(source).unwrap_or_default());
     }
