@@ -162,6 +162,7 @@ fn man_out_dir_writes_a_page_per_subcommand() {
             "kubelint-drift.1",
             "kubelint-env.1",
             "kubelint-explain.1",
+            "kubelint-lsp.1",
             "kubelint-man.1",
             "kubelint-rules.1",
             "kubelint.1",
