@@ -103,7 +103,7 @@ fn generated_rule_docs_are_current() {
 /// run changes nothing, and CRLF and the BOM survive.
 #[test]
 fn every_fix_keeps_other_bytes_converges_and_is_idempotent() {
-    use kubelint::check::check_text;
+    use kubelint::check::check_buffer;
     use kubelint::fix::{self, Options};
     let rules = builtin().with_every_rule_on();
     let mut fixed_rules = Vec::new();
@@ -119,7 +119,7 @@ fn every_fix_keeps_other_bytes_converges_and_is_idempotent() {
                     unsafe_fixes: true,
                     only: Some(&rule.id),
                 };
-                let before = check_text(text.as_bytes(), path, &config, &rules);
+                let before = check_buffer(text.as_bytes(), path, &[], &[], &config, &rules);
                 let plan = fix::plan(&before.findings, options);
                 let Some(edits) = plan.edits.get(&kubelint::source::FileId(0)) else {
                     continue;
@@ -142,7 +142,7 @@ fn every_fix_keeps_other_bytes_converges_and_is_idempotent() {
                 assert_eq!(&once[new_at..], &text[old_at..], "{what}: the tail changed");
                 let (fixed, rounds) = fix::fix_text(&text, path, &config, &rules, options);
                 assert!(rounds < fix::MAX_ROUNDS, "{what}: fixes never settle");
-                let after = check_text(fixed.as_bytes(), path, &config, &rules);
+                let after = check_buffer(fixed.as_bytes(), path, &[], &[], &config, &rules);
                 let left: Vec<_> = after
                     .findings
                     .iter()
