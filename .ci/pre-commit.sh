@@ -28,8 +28,9 @@ trap 'rm -rf "$tmp"' EXIT
 export PRE_COMMIT_HOME=$tmp/pre-commit-home
 export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
 export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
-# Builds of the hooks that compile kubelint reuse this folder from run to run.
-export CARGO_TARGET_DIR=$root/target/ci-hooks
+# The hooks that compile kubelint build into target/, so they reuse the dependencies the
+# release build compiled (a fresh machine would otherwise build them twice more).
+export CARGO_TARGET_DIR=$root/target
 
 # --- the hook repository: a snapshot of the working tree
 hooks_repo=$tmp/kubelint

@@ -157,7 +157,8 @@ echo "--- kubelint built from the sdist (no .git): --version names the commit, o
 mkdir -p "$tmp/sdist"
 tar -xzf "${sdists[0]}" -C "$tmp/sdist"
 source_dir=$tmp/sdist/kubelint-$version
-sdist_target=$root/target/sdist-build
+# target/: the dependencies the test build compiled are reused; only kubelint is built.
+sdist_target=$root/target
 started=$SECONDS
 (cd "$source_dir" && CARGO_TARGET_DIR=$sdist_target cargo build --locked --quiet)
 shown=$("$sdist_target/debug/kubelint" --version)
