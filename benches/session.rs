@@ -18,29 +18,8 @@ use kubelint::config::Config;
 use kubelint::rules::RuleSet;
 use kubelint::session::Session;
 
-const CONFIG: &str = r#"environments:
-  prod:
-    paths: ["**"]
-    namespace: shop
-    external-secrets: { backend-secrets: [mongodb-url] }
-"#;
-
-fn manifest(n: usize, files: usize) -> String {
-    let next = (n + 1) % files;
-    format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{n}\n  labels: {{ app: app-{n} }}\nspec:\n  selector: {{ matchLabels: {{ app: app-{n} }} }}\n  template:\n    metadata: {{ labels: {{ app: app-{n} }} }}\n    spec:\n      containers:\n        - name: app\n          image: \"team.example.com/app:1.{n}.0\"\n          ports: [ {{ name: http, containerPort: 8000 }} ]\n          env:\n            - name: DB\n              valueFrom: {{ secretKeyRef: {{ name: backend-secrets, key: mongodb-url }} }}\n            - name: LEVEL\n              valueFrom: {{ configMapKeyRef: {{ name: app-{next}-config, key: LOG_LEVEL }} }}\n          resources:\n            requests: {{ cpu: 100m, memory: 128Mi }}\n            limits: {{ memory: 512Mi }}\n---\napiVersion: v1\nkind: Service\nmetadata: {{ name: app-{n} }}\nspec:\n  selector: {{ app: app-{n} }}\n  ports: [ {{ name: http, port: 80, targetPort: http }} ]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{ name: app-{n}-config }}\ndata: {{ LOG_LEVEL: info }}\n"
-    )
-}
-
-fn generate(root: &Path, files: usize) {
-    std::fs::write(root.join(".kubelint.yaml"), CONFIG).expect("corpus folder is writable");
-    for n in 0..files {
-        let dir = root.join(format!("team-{}", n / 100));
-        std::fs::create_dir_all(&dir).expect("corpus folder is writable");
-        std::fs::write(dir.join(format!("app-{n}.yaml")), manifest(n, files))
-            .expect("corpus folder is writable");
-    }
-}
+mod common;
+use common::generate;
 
 fn median(runs: usize, mut work: impl FnMut()) -> Duration {
     work();
