@@ -2,7 +2,7 @@
 //! and namespace, plus what the config says exists outside Git and what every cluster has.
 //! It is made from per-file summaries, so a file's part can be kept or replaced alone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::Env;
@@ -82,7 +82,9 @@ pub struct Base {
 /// Every object of the repository by kind, namespace and name.
 #[derive(Debug, Default)]
 pub struct Inventory {
-    objects: HashMap<(String, String, String), Vec<Entry>>,
+    /// Ordered, so that the names of one kind in one namespace ("did you mean") are one
+    /// range rather than a scan of every object for each missing reference.
+    objects: BTreeMap<(String, String, String), Vec<Entry>>,
     /// Pod templates by namespace, for selectors.
     pods: HashMap<String, Vec<PodEntry>>,
     /// Where each label (namespace, key, value) is, as indexes into `pods`, so a selector
@@ -251,6 +253,19 @@ impl Inventory {
         found.map(|e| (*e).clone()).or_else(|| built_in(kind, name))
     }
 
+    /// The names and entries of `kind` in `namespace`, in name order.
+    fn placed<'i: 'q, 'q>(
+        &'i self,
+        kind: &'q str,
+        namespace: &'q str,
+    ) -> impl Iterator<Item = (&'i str, &'i [Entry])> + 'q {
+        let from = (kind.to_string(), namespace.to_string(), String::new());
+        self.objects
+            .range(from..)
+            .take_while(move |((k, ns, _), _)| k == kind && ns == namespace)
+            .map(|((_, _, name), entries)| (name.as_str(), entries.as_slice()))
+    }
+
     /// Names of `kind` in `namespace` that `env` sees, for "did you mean".
     pub fn names(&self, kind: &str, namespace: &str, env: Option<&str>) -> Vec<&str> {
         let namespace = if is_cluster_scoped(kind) {
@@ -259,28 +274,20 @@ impl Inventory {
             namespace
         };
         let mut names: Vec<&str> = self
-            .objects
-            .iter()
-            .filter(|((k, ns, _), entries)| {
-                k == kind
-                    && ns == namespace
-                    && entries.iter().any(|e| visible(e.env.as_deref(), env))
-            })
-            .map(|((_, _, name), _)| name.as_str())
+            .placed(kind, namespace)
+            .filter(|(_, entries)| entries.iter().any(|e| visible(e.env.as_deref(), env)))
+            .map(|(name, _)| name)
             .collect();
         if let Some((base, hidden)) = self.base() {
             names.extend(
-                base.objects
-                    .iter()
-                    .filter(|((k, ns, _), entries)| {
-                        k == kind
-                            && ns == namespace
-                            && entries.iter().any(|e| {
-                                e.origin.is_none_or(|o| !hidden.contains(&o.file))
-                                    && visible(e.env.as_deref(), env)
-                            })
+                base.placed(kind, namespace)
+                    .filter(|(_, entries)| {
+                        entries.iter().any(|e| {
+                            e.origin.is_none_or(|o| !hidden.contains(&o.file))
+                                && visible(e.env.as_deref(), env)
+                        })
                     })
-                    .map(|((_, _, name), _)| name.as_str()),
+                    .map(|(name, _)| name),
             );
         }
         names.sort_unstable();
@@ -626,6 +633,30 @@ mod tests {
         assert_eq!(covered(&[]), (true, true));
         assert_eq!(covered(&[0]), (false, true), "the PDB's file is hidden");
         assert_eq!(covered(&[1]), (true, false), "the HPA's file is hidden");
+    }
+
+    #[test]
+    fn names_are_those_of_one_kind_in_one_namespace_only() {
+        let object = |kind: &str, namespace: &str, name: &str| {
+            format!(
+                "apiVersion: v1\nkind: {kind}\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
+            )
+        };
+        let mut inventory = Inventory::default();
+        for (kind, namespace, name) in [
+            ("Secret", "shop", "b"),
+            ("Secret", "shop", "a"),
+            ("Secret", "shopping", "c"),
+            ("Secret", "sho", "d"),
+            ("SecretList", "shop", "e"),
+            ("ConfigMap", "shop", "f"),
+        ] {
+            inventory.add(&summary(&object(kind, namespace, name)), &[]);
+        }
+        inventory.seal();
+        assert_eq!(inventory.names("Secret", "shop", None), ["a", "b"]);
+        assert_eq!(inventory.names("Secret", "shopping", None), ["c"]);
+        assert!(inventory.names("Secret", "elsewhere", None).is_empty());
     }
 
     #[test]
