@@ -2,6 +2,7 @@
 //! list, good ones none. The test suite runs them for the built-in rules; `kubelint rules
 //! --test` runs them for a user's rule folders too.
 
+use std::collections::HashSet;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -14,15 +15,24 @@ use super::{Case, Rule, RuleSet, ids};
 /// Every failure of every rule's cases, as `rule-id case N: what went wrong`. Rules that are
 /// off by default (or disabled) are switched on, so their cases run too.
 pub fn run_all(rules: &RuleSet) -> Vec<String> {
-    let rules = rules.with_every_rule_on();
-    rules
+    let on_by_default: HashSet<&str> = rules
         .rules()
         .iter()
-        .flat_map(|rule| run_rule(rule, &rules))
+        .filter(|rule| rule.on_by_default)
+        .map(|rule| &*rule.id)
+        .collect();
+    let every_rule = rules.with_every_rule_on();
+    every_rule
+        .rules()
+        .iter()
+        .flat_map(|rule| run_rule(rule, &every_rule, &on_by_default))
         .collect()
 }
 
-pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
+/// Runs one rule's cases with every rule on. A good case of a shipped rule fails when a rule
+/// of `on_by_default` other than this one fires on it and the case's `also` does not say so
+/// (a config's own rules are not held to that: their cases predate rules kubelint adds).
+fn run_rule(rule: &Rule, rules: &RuleSet, on_by_default: &HashSet<&str>) -> Vec<String> {
     let cases = match rule.cases() {
         Ok(cases) => cases,
         Err(error) => return vec![error.to_string()],
@@ -71,6 +81,23 @@ pub fn run_rule(rule: &Rule, rules: &RuleSet) -> Vec<String> {
             fail(format!(
                 "expected findings at {expected:?}, found {found:?}"
             ));
+        }
+        if case.good.is_some() && rule.shipped {
+            let mut others: Vec<&str> = outcome
+                .findings
+                .iter()
+                .map(|f| &*f.rule)
+                .filter(|id| *id != &*rule.id && on_by_default.contains(id))
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            let mut also: Vec<&str> = case.also.iter().map(String::as_str).collect();
+            also.sort_unstable();
+            if others != also {
+                fail(format!(
+                    "other rules fire on this good case: {others:?} (its `also` lists {also:?})"
+                ));
+            }
         }
         if *rule.id != *ids::YAML_SYNTAX
             && let Some(broken) = outcome
@@ -171,4 +198,42 @@ pub fn rendered(rule: &Rule, rules: &RuleSet) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A shipped rule whose good case is a Pod with `hostPID`, which `host-pid` flags.
+    fn rule(also: &str) -> Rule {
+        let text = format!(
+            "id: test-rule\nseverity: warning\nsummary: s\nfor: pod\ndeny:\n  - if: {{ pod.hostIPC: true }}\n    at: pod.hostIPC\nmessage: m\ntests:\n  - name: good\n{also}    good: |\n      apiVersion: v1\n      kind: Pod\n      metadata: {{ name: p }}\n      spec: {{ hostPID: true, containers: [ {{ name: a, image: \"a.example.com/a:1.0.0\" }} ] }}\n"
+        );
+        Rule {
+            shipped: true,
+            ..crate::rules::compile("rules/test-rule.yaml", &text).unwrap()
+        }
+    }
+
+    fn failures(rule: &Rule) -> Vec<String> {
+        let builtin = RuleSet::load(&Config::empty(Path::new(".").into())).unwrap();
+        let every_rule = builtin.with_every_rule_on();
+        let on_by_default: HashSet<&str> = ["host-pid"].into_iter().collect();
+        run_rule(rule, &every_rule, &on_by_default)
+    }
+
+    #[test]
+    fn another_rule_firing_on_a_good_case_fails_it_unless_also_lists_it() {
+        let unlisted = failures(&rule(""));
+        assert_eq!(unlisted.len(), 1, "{unlisted:?}");
+        assert!(unlisted[0].contains("[\"host-pid\"]"), "{unlisted:?}");
+        assert_eq!(
+            failures(&rule("    also: [host-pid]\n")),
+            Vec::<String>::new()
+        );
+        let wrong = failures(&rule("    also: [host-ipc]\n"));
+        assert_eq!(wrong.len(), 1, "a listed rule that does not fire fails too");
+    }
 }

@@ -68,6 +68,8 @@ pub struct Rule {
     pub builtin: bool,
     /// Whether the rule runs without the config's `rules.enable` naming it.
     pub on_by_default: bool,
+    /// Whether the rule ships with kubelint (embedded from `rules/`), not a config's folder.
+    pub shipped: bool,
     /// Whether the rule runs in this configuration.
     pub on: bool,
     /// The subject the engine walks (`volume` is each item of a pod's volumes), and the items.
@@ -119,7 +121,10 @@ impl RuleSet {
     pub fn load(config: &Config) -> Result<RuleSet, ConfigError> {
         let mut rules = Vec::new();
         for (path, text) in BUILTIN {
-            rules.push(compile(path, text)?);
+            rules.push(Rule {
+                shipped: true,
+                ..compile(path, text)?
+            });
         }
         for folder in &config.file.rules.folders {
             rules.extend(load_folder(&rule_folder(config, folder)?)?);
@@ -449,6 +454,7 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         url,
         builtin: file.builtin,
         on_by_default: file.enabled,
+        shipped: false,
         on: file.enabled,
         walk,
         source: path.to_string(),

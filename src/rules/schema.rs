@@ -258,6 +258,10 @@ pub struct Case {
     /// For a bad case: `line:column` of every finding, in order.
     #[serde(default)]
     pub expect: Vec<String>,
+    /// For a good case: the other rules it is known to trip, by id. Any other rule firing on
+    /// a good case fails it, so a case shows one rule's behaviour and never hides another's.
+    #[serde(default)]
+    pub also: Vec<String>,
     /// Other files of the repository (path → text): their objects resolve references, their
     /// own findings are not the case's.
     #[serde(default)]
