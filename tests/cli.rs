@@ -22,6 +22,23 @@ fn the_repository_reports_exactly_its_expected_findings() {
     );
 }
 
+/// The rule pack's reverse references and label checks (testdata/rulepack): each new rule
+/// fires once, at its node, and not on the workload that a budget, a policy and an
+/// autoscaler cover.
+#[test]
+fn the_rule_pack_fixture_reports_exactly_its_expected_findings() {
+    let output = kubelint()
+        .current_dir(testdata("rulepack"))
+        .args(["check", "--no-cache", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        finding_lines(&output.stdout),
+        expected_lines(&testdata("rulepack/EXPECTED"))
+    );
+}
+
 #[test]
 fn output_does_not_depend_on_the_thread_count() {
     let run = |threads: &str| {
