@@ -119,6 +119,40 @@ fn a_warm_run_prints_byte_for_byte_what_a_run_without_the_cache_prints() {
     }
 }
 
+/// The cache file of `dir` (there is one per config) and when it was last written.
+fn cache_file(dir: &Path) -> (std::path::PathBuf, std::time::SystemTime) {
+    let folder = dir.join(".kubelint-cache");
+    let file = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "json"))
+        .expect("a cache file");
+    let written = std::fs::metadata(&file).unwrap().modified().unwrap();
+    (file, written)
+}
+
+#[test]
+fn a_warm_run_over_unchanged_files_does_not_write_the_cache_again() {
+    let dir = copy_of("references/clean");
+    references(dir.path(), &["base/backend.yaml"]);
+    let (file, written) = cache_file(dir.path());
+    references(dir.path(), &["base/backend.yaml"]);
+    assert_eq!(
+        cache_file(dir.path()),
+        (file.clone(), written),
+        "nothing changed"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(dir.path(), "base/extra.yaml", &secret("url"));
+    references(dir.path(), &["base/backend.yaml"]);
+    assert_ne!(
+        cache_file(dir.path()).1,
+        written,
+        "a new file is written into the cache"
+    );
+}
+
 #[test]
 fn the_cache_folder_ignores_itself() {
     let dir = tree(&[(".kubelint.yaml", CONFIG), ("pod.yaml", POD)]);

@@ -200,7 +200,6 @@ impl Workspace {
                 if slot.summary.is_some() && same(&slot.stamp) {
                     return;
                 }
-                changed.store(true, Ordering::Relaxed);
                 slot.parsed = None;
                 slot.set_summary(None);
                 let entry = stored.get(&relative(&root, &slot.input.path));
@@ -208,9 +207,15 @@ impl Workspace {
                 if let (Some(entry), Some(stamp)) = (cached, stamp)
                     && entry.stamp == stamp
                 {
+                    // What the cache on disk already says: nothing to write for this file.
                     slot.set_summary(Some(entry.summary.clone().in_file(FileId(id as u32))));
                     slot.stamp = Some((stamp, entry.hash.clone()));
                     return;
+                }
+                // From here on the cache on disk is stale for a file it keeps: a new stamp at
+                // least. Kustomizations and Helm files are never kept there.
+                if slot.input.kind == InputKind::Manifest {
+                    changed.store(true, Ordering::Relaxed);
                 }
                 let read = check::read_bytes(&slot.input.path);
                 let hash = read.as_ref().ok().map(|bytes| cache::hash(bytes));
