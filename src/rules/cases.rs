@@ -18,7 +18,7 @@ pub fn run_all(rules: &RuleSet) -> Vec<String> {
     let on_by_default: HashSet<&str> = rules
         .rules()
         .iter()
-        .filter(|rule| rule.on_by_default)
+        .filter(|rule| rule.shipped && rule.on_by_default)
         .map(|rule| &*rule.id)
         .collect();
     let every_rule = rules.with_every_rule_on();
@@ -30,8 +30,9 @@ pub fn run_all(rules: &RuleSet) -> Vec<String> {
 }
 
 /// Runs one rule's cases with every rule on. A good case of a shipped rule fails when a rule
-/// of `on_by_default` other than this one fires on it and the case's `also` does not say so
-/// (a config's own rules are not held to that: their cases predate rules kubelint adds).
+/// of `on_by_default` (the shipped rules on by default) other than this one fires on it and
+/// the case's `also` does not say so. A config's own rules are not held to that, and do not
+/// count against shipped cases: neither side's cases can know the other's rules.
 fn run_rule(rule: &Rule, rules: &RuleSet, on_by_default: &HashSet<&str>) -> Vec<String> {
     let cases = match rule.cases() {
         Ok(cases) => cases,
