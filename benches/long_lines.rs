@@ -8,13 +8,15 @@
 //! findings as Pods, all on one line in the one-line shape).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use kubelint::check::check_text;
 use kubelint::config::Config;
 use kubelint::report::{self, FailOn, Format};
 use kubelint::rules::RuleSet;
 use serde_json::json;
+
+mod common;
+use common::median;
 
 /// A `kind: List` of Pods, each with an ACR image and no pull secret, about `megabytes` MB.
 fn pods(megabytes: usize) -> serde_json::Value {
@@ -43,19 +45,6 @@ fn pods(megabytes: usize) -> serde_json::Value {
     json!({ "apiVersion": "v1", "kind": "List", "items": (0..count).map(pod).collect::<Vec<_>>() })
 }
 
-fn median(mut work: impl FnMut()) -> Duration {
-    work();
-    let mut times: Vec<Duration> = (0..5)
-        .map(|_| {
-            let start = Instant::now();
-            work();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
 fn main() {
     let sizes: Vec<usize> = std::env::var("KUBELINT_BENCH_MB")
         .ok()
@@ -82,12 +71,12 @@ fn main() {
         for (shape, text) in shapes {
             let text = text.expect("JSON serialises");
             let mut findings = 0;
-            let check = median(|| {
+            let check = median(5, || {
                 findings = check_text(text.as_bytes(), path, &config, &rules)
                     .findings
                     .len()
             });
-            let reported = median(|| {
+            let reported = median(5, || {
                 let outcome = check_text(text.as_bytes(), path, &config, &rules);
                 for format in [Format::Human, Format::Json] {
                     report::write(&outcome, format, &context, &mut std::io::sink())

@@ -14,6 +14,9 @@ use kubelint::discover::{self, read_text};
 use kubelint::rules::RuleSet;
 use rayon::prelude::*;
 
+mod common;
+use common::median;
+
 const CONFIG: &str = r#"environments:
   prod:
     paths: ["prod/**"]
@@ -79,14 +82,6 @@ fn time(work: impl FnOnce()) -> Duration {
     let start = Instant::now();
     work();
     start.elapsed()
-}
-
-/// The median of `runs` timings after one warm-up run.
-fn median(runs: usize, mut work: impl FnMut()) -> Duration {
-    work();
-    let mut times: Vec<Duration> = (0..runs).map(|_| time(&mut work)).collect();
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn main() {

@@ -12,27 +12,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kubelint::config::Config;
 use kubelint::rules::RuleSet;
 use kubelint::session::Session;
 
 mod common;
-use common::generate;
-
-fn median(runs: usize, mut work: impl FnMut()) -> Duration {
-    work();
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            work();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
+use common::{generate, median};
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

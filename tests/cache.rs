@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{finding_lines, kubelint, testdata, tree, write};
+use common::{kubelint, lint, testdata, tree, write};
 
 const CONFIG: &str = "rules:\n  disable: [missing-memory-limit, missing-resource-requests, missing-liveness-probe, missing-readiness-probe, privilege-escalation-allowed, run-as-root]\n";
 
@@ -18,13 +18,7 @@ fn secret(key: &str) -> String {
 
 /// The reference findings of `kubelint check --format json ARGS` in `dir`.
 fn references(dir: &Path, args: &[&str]) -> Vec<String> {
-    let output = kubelint()
-        .current_dir(dir)
-        .args(["check", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("kubelint runs");
-    finding_lines(&output.stdout)
+    lint(dir, args)
         .into_iter()
         .filter(|l| l.contains(" missing-"))
         .collect()

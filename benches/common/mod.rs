@@ -1,9 +1,11 @@
 //! The generated repository the session and editor benchmarks share: each file a Deployment,
 //! its Service and a ConfigMap, whose `secretKeyRef` names an external Secret of the config and
 //! whose `configMapKeyRef` names the ConfigMap of the next file, so every file resolves
-//! against the others.
+//! against the others. Also the median the benchmarks report. Each benchmark uses part of it.
+#![allow(dead_code)]
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"environments:
   prod:
@@ -27,4 +29,18 @@ pub fn generate(root: &Path, files: usize) {
         std::fs::write(dir.join(format!("app-{n}.yaml")), manifest(n, files))
             .expect("corpus folder is writable");
     }
+}
+
+/// The median of `runs` timings after one warm-up run.
+pub fn median(runs: usize, mut work: impl FnMut()) -> Duration {
+    work();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
 }
