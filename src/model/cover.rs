@@ -93,7 +93,15 @@ impl Selector {
         }
     }
 
-    /// Whether pods with the labels `label` reads are selected.
+    /// The label keys the selector looks at.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.labels
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .chain(self.expressions.iter().map(|e| e.key.as_str()))
+    }
+
+    /// Whether an object with the labels `label` reads is selected.
     pub fn matches<'l>(&self, label: impl Fn(&str) -> Option<&'l str>) -> bool {
         self.labels
             .iter()

@@ -258,7 +258,7 @@ impl Admission {
             let param_ref = spec.and_then(|s| s.get("paramRef")).map(|p| ParamRef {
                 name: p.text("name").map(str::to_string),
                 namespace: p.text("namespace").map(str::to_string),
-                selector: Selector::read(p.get("selector")),
+                selector: p.get("selector").map(Selector::read),
                 allow_missing: p.text("parameterNotFoundAction") == Some("Allow"),
             });
             bindings.push(Binding {
@@ -541,7 +541,7 @@ impl Run<'_, '_> {
             .filter(|p| p.namespace.is_none() || p.namespace.as_deref() == param_namespace)
             .filter(|p| match (&reference.name, &reference.selector) {
                 (Some(name), _) => &p.name == name,
-                (None, Some(selector)) => selector.matches(&p.labels),
+                (None, Some(selector)) => selector.matches(|k| p.labels.get(k).map(String::as_str)),
                 (None, None) => false,
             })
             .collect();
