@@ -7,10 +7,10 @@
 //! not: { pod.pull-secrets: { empty: true } }
 //! ```
 
-use regex::Regex;
 use serde_json::Value as Json;
 
 use super::facts::{Fact, Scope, Value};
+use super::pattern::Pattern;
 use super::quantity;
 use super::template::Template;
 use crate::yaml::Node;
@@ -38,8 +38,8 @@ pub enum Predicate {
     NotEquals(Template),
     In(Vec<String>),
     NotIn(Vec<String>),
-    Matches(Regex),
-    NotMatches(Regex),
+    Matches(Pattern),
+    NotMatches(Pattern),
     StartsWith(String),
     EndsWith(String),
     Present(bool),
@@ -134,6 +134,16 @@ impl Cond {
         }
     }
 
+    /// Every regular expression of the condition, to build them all when a rule is read from
+    /// a config's folder (a pattern too large to build is then an error of that rule).
+    pub fn patterns(&self) -> Vec<&Pattern> {
+        match self {
+            Cond::All(items) | Cond::Any(items) => items.iter().flat_map(Cond::patterns).collect(),
+            Cond::Not(inner) | Cond::Quantified(_, _, inner) => inner.patterns(),
+            Cond::Test(_, predicate) => predicate.patterns(),
+        }
+    }
+
     pub fn holds(&self, scope: &Scope<'_, '_>) -> bool {
         match self {
             Cond::All(items) => items.iter().all(|c| c.holds(scope)),
@@ -194,7 +204,7 @@ impl Predicate {
         let flag = |op: &str, v: &Json| v.as_bool().ok_or(format!("`{op}` takes true or false"));
         let regex = |op: &str, v: &Json| {
             let source = text(op, v)?;
-            Regex::new(&source).map_err(|e| format!("`{op}`: invalid regex: {e}"))
+            Pattern::parse(&source).map_err(|e| format!("`{op}`: invalid regex: {e}"))
         };
         let mut all = Vec::new();
         for (op, v) in ops {
@@ -254,6 +264,14 @@ impl Predicate {
             | Predicate::Compare(_, t) => t.facts().collect(),
             Predicate::Selects(_, labels) | Predicate::SameAs(labels) => vec![labels],
             Predicate::All(items) => items.iter().flat_map(Predicate::facts).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn patterns(&self) -> Vec<&Pattern> {
+        match self {
+            Predicate::Matches(pattern) | Predicate::NotMatches(pattern) => vec![pattern],
+            Predicate::All(items) => items.iter().flat_map(Predicate::patterns).collect(),
             _ => Vec::new(),
         }
     }

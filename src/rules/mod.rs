@@ -10,10 +10,12 @@ pub mod drift;
 mod eval;
 mod facts;
 mod fixes;
+mod pattern;
 mod quantity;
 mod refs;
 mod regions;
 mod schema;
+mod sections;
 pub mod suppress;
 mod template;
 
@@ -53,8 +55,10 @@ pub mod ids {
     pub const DRIFT: &str = "drift";
 }
 
-/// The built-in rule files, embedded at build time from `rules/`.
-const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+/// The built-in rule files, embedded at build time from `rules/`: each file's path, its text,
+/// and the part before `tests:` as JSON (none when the build could not read it).
+const BUILTIN: &[(&str, &str, Option<&str>)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// A compiled rule.
 #[derive(Debug, Clone)]
@@ -120,10 +124,10 @@ impl RuleSet {
     /// The built-in rules plus the config's rule folders, with its disables and severities.
     pub fn load(config: &Config) -> Result<RuleSet, ConfigError> {
         let mut rules = Vec::new();
-        for (path, text) in BUILTIN {
+        for (path, text, json) in BUILTIN {
             rules.push(Rule {
                 shipped: true,
-                ..compile(path, text)?
+                ..compile_shipped(path, text, *json)?
             });
         }
         for folder in &config.file.rules.folders {
@@ -292,16 +296,6 @@ fn is_kebab_case(id: &str) -> bool {
         })
 }
 
-/// Splits a rule file before its top-level `tests:` key, which must come last.
-fn split_tests(text: &str) -> (&str, &str) {
-    let at = if text.starts_with("tests:") {
-        Some(0)
-    } else {
-        text.find("\ntests:").map(|at| at + 1)
-    };
-    at.map_or((text, ""), |at| text.split_at(at))
-}
-
 impl Rule {
     /// Whether any clause of the rule declares a fix.
     pub fn has_fix(&self) -> bool {
@@ -341,10 +335,11 @@ impl Rule {
     }
 }
 
-/// Compiles one rule file; every mistake is reported at its line:column.
+/// Compiles one rule file; every mistake is reported at its line:column. Each regular
+/// expression is built now, so one too large to build is an error of the rule, not a
+/// pattern that silently matches nothing.
 pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
-    let (text, tests) = split_tests(text);
-    let tests_line = text.lines().count() + 1;
+    let (text, tests) = sections::split_tests(text);
     let file: RuleFile = serde_saphyr::from_str(text).map_err(|e| {
         error(
             path,
@@ -352,6 +347,42 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
             crate::config::parse_message(&e),
         )
     })?;
+    let rule = compile_file(path, text, tests, file)?;
+    let patterns = rule
+        .when
+        .iter()
+        .chain(rule.clauses.iter().flat_map(|c| &c.condition));
+    for pattern in patterns.flat_map(Cond::patterns) {
+        if let Err(e) = pattern.build() {
+            let message = format!("`{}`: invalid regex: {e}", pattern.source());
+            return Err(error(
+                path,
+                near(text, None, &message),
+                format!("rule `{}`: {message}", rule.id),
+            ));
+        }
+    }
+    Ok(rule)
+}
+
+/// Compiles a shipped rule from the JSON form the build made of its file (see build.rs),
+/// which reads about thirteen times faster than the YAML; its patterns are built when first
+/// matched. Should that form be missing or not compile, the YAML is compiled instead, so a
+/// mistake in a shipped rule is still reported at its line:column.
+fn compile_shipped(path: &str, text: &str, json: Option<&str>) -> Result<Rule, ConfigError> {
+    let (yaml, tests) = sections::split_tests(text);
+    let from_json = json
+        .and_then(|json| serde_json::from_str::<RuleFile>(json).ok())
+        .and_then(|file| compile_file(path, yaml, tests, file).ok());
+    match from_json {
+        Some(rule) => Ok(rule),
+        None => compile(path, text),
+    }
+}
+
+/// Compiles a rule file's contents; `text` (the file before its `tests:`) places mistakes.
+fn compile_file(path: &str, text: &str, tests: &str, file: RuleFile) -> Result<Rule, ConfigError> {
+    let tests_line = text.lines().count() + 1;
     let fail = |at: Option<Place>, message: String| {
         error(path, at, format!("rule `{}`: {message}", file.id))
     };
@@ -676,5 +707,50 @@ mod tests {
     fn unknown_keys_in_a_rule_file_are_positioned() {
         let error = compile("r.yaml", "id: r\nseverity: error\nsumary: s\n").unwrap_err();
         assert_eq!(error.line, 3, "{error}");
+    }
+
+    #[test]
+    fn every_shipped_rule_compiles_from_its_json_form_as_from_its_yaml() {
+        for (path, text, json) in BUILTIN {
+            let json = json.unwrap_or_else(|| panic!("{path}: the build made no JSON form"));
+            let file: RuleFile = serde_json::from_str(json)
+                .unwrap_or_else(|e| panic!("{path}: the JSON form does not read: {e}"));
+            let (yaml, tests) = sections::split_tests(text);
+            let from_json = compile_file(path, yaml, tests, file).unwrap();
+            let from_yaml = compile(path, text).unwrap();
+            assert_eq!(format!("{from_json:?}"), format!("{from_yaml:?}"), "{path}");
+        }
+    }
+
+    #[test]
+    fn every_pattern_of_every_shipped_rule_builds() {
+        for (path, text, json) in BUILTIN {
+            let rule = compile_shipped(path, text, *json).unwrap();
+            let conditions = rule
+                .when
+                .iter()
+                .chain(rule.clauses.iter().flat_map(|c| &c.condition));
+            for pattern in conditions.flat_map(Cond::patterns) {
+                assert!(pattern.build().is_ok(), "{path}: {pattern:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_pattern_too_large_to_build_is_an_error_at_the_pattern() {
+        let rule = RULE.replace(
+            "{ image.tag: latest }",
+            r#"{ image.tag: { matches: '(\w{1000}){1000}' } }"#,
+        );
+        let error = compile("r.yaml", &rule).unwrap_err();
+        assert_eq!((error.line, error.column), (6, 34), "{error}");
+        assert!(error.message.contains("size limit"), "{error}");
+    }
+
+    #[test]
+    fn a_shipped_rule_whose_json_form_does_not_compile_is_reported_from_its_yaml() {
+        let broken = RULE.replace("image.tag}", "image.tga}");
+        let error = compile_shipped("r.yaml", &broken, Some("{}")).unwrap_err();
+        assert_eq!((error.line, error.column), (7, 12), "{error}");
     }
 }
