@@ -26,6 +26,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError};
 use crate::finding::Severity;
 use crate::source::SourceFile;
+use rayon::prelude::*;
 use serde_saphyr::Spanned;
 
 pub use schema::{Case, Subject};
@@ -123,13 +124,21 @@ pub struct RuleSet {
 impl RuleSet {
     /// The built-in rules plus the config's rule folders, with its disables and severities.
     pub fn load(config: &Config) -> Result<RuleSet, ConfigError> {
-        let mut rules = Vec::new();
-        for (path, text, json) in BUILTIN {
-            rules.push(Rule {
-                shipped: true,
-                ..compile_shipped(path, text, *json)?
-            });
-        }
+        // On every core, since a file on save waits for all 99; collected in file order first,
+        // so that of two broken files the first is the one reported.
+        let compiled: Vec<Result<Rule, ConfigError>> = BUILTIN
+            .par_iter()
+            .map(|(path, text, json)| compile_shipped(path, text, *json))
+            .collect();
+        let mut rules = compiled
+            .into_iter()
+            .map(|rule| {
+                rule.map(|rule| Rule {
+                    shipped: true,
+                    ..rule
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         for folder in &config.file.rules.folders {
             rules.extend(load_folder(&rule_folder(config, folder)?)?);
         }
