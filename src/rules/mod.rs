@@ -306,6 +306,15 @@ fn is_kebab_case(id: &str) -> bool {
 }
 
 impl Rule {
+    /// Every regular expression of the rule's conditions, its `when` first.
+    fn patterns(&self) -> Vec<&pattern::Pattern> {
+        let conditions = self
+            .when
+            .iter()
+            .chain(self.clauses.iter().flat_map(|c| &c.condition));
+        conditions.flat_map(Cond::patterns).collect()
+    }
+
     /// Whether any clause of the rule declares a fix.
     pub fn has_fix(&self) -> bool {
         self.clauses.iter().any(|c| c.fix.is_some())
@@ -357,11 +366,7 @@ pub fn compile(path: &str, text: &str) -> Result<Rule, ConfigError> {
         )
     })?;
     let rule = compile_file(path, text, tests, file)?;
-    let patterns = rule
-        .when
-        .iter()
-        .chain(rule.clauses.iter().flat_map(|c| &c.condition));
-    for pattern in patterns.flat_map(Cond::patterns) {
+    for pattern in rule.patterns() {
         if let Err(e) = pattern.build() {
             let message = format!("`{}`: invalid regex: {e}", pattern.source());
             return Err(error(
@@ -735,11 +740,7 @@ mod tests {
     fn every_pattern_of_every_shipped_rule_builds() {
         for (path, text, json) in BUILTIN {
             let rule = compile_shipped(path, text, *json).unwrap();
-            let conditions = rule
-                .when
-                .iter()
-                .chain(rule.clauses.iter().flat_map(|c| &c.condition));
-            for pattern in conditions.flat_map(Cond::patterns) {
+            for pattern in rule.patterns() {
                 assert!(pattern.build().is_ok(), "{path}: {pattern:?}");
             }
         }
