@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -33,6 +34,27 @@ pub struct Outcome {
     pub baseline_hidden: usize,
 }
 
+/// Whether runs leave their memory to the operating system (see [`leave_memory_to_exit`]).
+static LEAVE_MEMORY_TO_EXIT: AtomicBool = AtomicBool::new(false);
+
+/// Runs from now on do not free their workspace and inventory, since the process ends right
+/// after reporting them: freeing 10,000 files' summaries one by one was a sixth of a warm
+/// `kubelint check one-file.yaml`, for memory the process is about to give back whole (clang's
+/// `-disable-free`, for the same reason). The CLI's check says so; an editor and tests, which
+/// run on, free as usual.
+pub fn leave_memory_to_exit() {
+    LEAVE_MEMORY_TO_EXIT.store(true, Ordering::Relaxed);
+}
+
+/// Frees `value`, unless the process leaves its memory to its exit.
+pub(crate) fn release<T>(value: T) {
+    if LEAVE_MEMORY_TO_EXIT.load(Ordering::Relaxed) {
+        std::mem::forget(value);
+    } else {
+        drop(value);
+    }
+}
+
 /// Lints files and folders. When only files are named (as pre-commit names changed files) and
 /// a config file marks the repository root, the rest of the repository is read too, so that
 /// references resolve; only the named files are reported. Reads no cache.
@@ -50,7 +72,9 @@ pub fn check_paths_cached(
 ) -> Outcome {
     let mut workspace = Workspace::for_paths(paths, config, cache);
     workspace.load(config, rules);
-    workspace.check(paths, config, rules)
+    let outcome = workspace.check(paths, config, rules);
+    release(workspace);
+    outcome
 }
 
 /// Whether a linted path is the config's folder, so the run walks the whole repository.
@@ -108,6 +132,7 @@ pub fn check_text_cached(
     workspace.set_overlay(path, text.to_vec(), config);
     workspace.load(config, rules);
     let mut outcome = workspace.check(&named, config, rules);
+    release(workspace);
     // Standard input is one buffer: what the config's paths match is for runs over folders.
     outcome.warnings.clear();
     outcome
@@ -655,7 +680,7 @@ pub(crate) fn finish(
         located.file.reported || project.reports(located.object.root.origin().file)
     };
     let objects = project.objects.iter().filter(counted).count();
-    drop(project);
+    release(project);
     let (findings, sources) = conclude(files, &suppressions, findings);
     let outcome = Outcome {
         findings,
@@ -666,7 +691,11 @@ pub(crate) fn finish(
         baseline_hidden: 0,
     };
     // The trees are most of the run's memory; free them on every core rather than one.
-    built.into_par_iter().for_each(drop);
+    if LEAVE_MEMORY_TO_EXIT.load(Ordering::Relaxed) {
+        std::mem::forget(built);
+    } else {
+        built.into_par_iter().for_each(drop);
+    }
     outcome
 }
 

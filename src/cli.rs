@@ -403,6 +403,8 @@ fn check_command(
         config.helm_binary = Some(crate::model::helm::locate_helm().map_err(CliError::Usage)?);
     }
     let rules = RuleSet::load(&config)?;
+    // The process ends after this one run and its report.
+    check::leave_memory_to_exit();
     if unsafe_fixes && fixing.is_none() {
         return Err(CliError::Usage(
             "--unsafe-fixes goes with --fix or --diff".into(),

@@ -120,7 +120,7 @@ fn cache_file(dir: &Path) -> (std::path::PathBuf, std::time::SystemTime) {
         .unwrap()
         .flatten()
         .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|e| e == "json"))
+        .find(|path| path.extension().is_some_and(|e| e == "jsonl"))
         .expect("a cache file");
     let written = std::fs::metadata(&file).unwrap().modified().unwrap();
     (file, written)
@@ -290,4 +290,20 @@ fn a_session_relints_a_buffer_against_the_workspace_and_follows_file_events() {
 fn a_session_moves_between_threads() {
     fn send<T: Send>() {}
     send::<kubelint::session::Session>();
+}
+
+#[test]
+fn a_cache_cut_short_gives_the_findings_of_no_cache() {
+    let dir = tree(&[
+        (".kubelint.yaml", CONFIG),
+        ("pod.yaml", POD),
+        ("secret.yaml", &secret("uri")),
+    ]);
+    let expected = references(dir.path(), &["pod.yaml", "--no-cache"]);
+    references(dir.path(), &["pod.yaml"]);
+    let (file, _) = cache_file(dir.path());
+    let whole = std::fs::read(&file).unwrap();
+    // Every line whole but the last, as a full disk leaves a file.
+    std::fs::write(&file, &whole[..whole.len() - 2]).unwrap();
+    assert_eq!(references(dir.path(), &["pod.yaml"]), expected);
 }

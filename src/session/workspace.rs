@@ -180,21 +180,38 @@ impl Workspace {
             }
         }
         let first = !self.loaded;
-        let stored = if self.cache && first {
+        let mut stored = if self.cache && first {
             cache::read(&root, config)
         } else {
             HashMap::new()
         };
+        let stored_count = stored.len();
+        let overlays = &self.overlays;
+        let walked = |slot: &Slot| {
+            slot.member == Member::Walked && slot.present && !overlays.contains_key(&slot.key)
+        };
+        // Each file's entry moves out of the cache into its slot, never cloned.
+        let mut entries: Vec<Option<cache::Entry>> = if stored.is_empty() {
+            self.slots.iter().map(|_| None).collect()
+        } else {
+            let below: Vec<Option<String>> = self
+                .slots
+                .par_iter()
+                .map(|slot| walked(slot).then(|| relative(&root, &slot.input.path)))
+                .collect();
+            below
+                .iter()
+                .map(|path| path.as_ref().and_then(|path| stored.remove(path)))
+                .collect()
+        };
         let pod_paths = PodSpecPaths::new(&config.file.pod_specs);
         let changed = AtomicBool::new(false);
-        let overlays = &self.overlays;
         self.slots
             .par_iter_mut()
+            .zip(entries.par_iter_mut())
             .enumerate()
-            .filter(|(_, slot)| {
-                slot.member == Member::Walked && slot.present && !overlays.contains_key(&slot.key)
-            })
-            .for_each(|(id, slot)| {
+            .filter(|(_, (slot, _))| walked(slot))
+            .for_each(|(id, (slot, entry))| {
                 let stamp = Stamp::of(&slot.input.path);
                 let same = |s: &Option<(Stamp, String)>| s.as_ref().map(|(s, _)| *s) == stamp;
                 if slot.summary.is_some() && same(&slot.stamp) {
@@ -202,16 +219,18 @@ impl Workspace {
                 }
                 slot.parsed = None;
                 slot.set_summary(None);
-                let entry = stored.get(&relative(&root, &slot.input.path));
-                let cached = entry.filter(|_| slot.input.kind == InputKind::Manifest);
-                if let (Some(entry), Some(stamp)) = (cached, stamp)
-                    && entry.stamp == stamp
-                {
-                    // What the cache on disk already says: nothing to write for this file.
-                    slot.set_summary(Some(entry.summary.clone().in_file(FileId(id as u32))));
-                    slot.stamp = Some((stamp, entry.hash.clone()));
-                    return;
-                }
+                let cached = entry
+                    .take()
+                    .filter(|_| slot.input.kind == InputKind::Manifest);
+                let cached = match (cached, stamp) {
+                    (Some(entry), Some(stamp)) if entry.stamp == stamp => {
+                        // What the cache on disk already says: nothing to write for this file.
+                        slot.set_summary(Some(entry.summary.in_file(FileId(id as u32))));
+                        slot.stamp = Some((stamp, entry.hash));
+                        return;
+                    }
+                    (cached, _) => cached,
+                };
                 // From here on the cache on disk is stale for a file it keeps: a new stamp at
                 // least. Kustomizations and Helm files are never kept there.
                 if slot.input.kind == InputKind::Manifest {
@@ -222,7 +241,7 @@ impl Workspace {
                 if let (Some(entry), Some(stamp), Some(hash)) = (cached, stamp, &hash)
                     && entry.hash == *hash
                 {
-                    slot.set_summary(Some(entry.summary.clone().in_file(FileId(id as u32))));
+                    slot.set_summary(Some(entry.summary.in_file(FileId(id as u32))));
                     slot.stamp = Some((stamp, hash.clone()));
                     return;
                 }
@@ -247,8 +266,8 @@ impl Workspace {
             });
             let entries: Vec<_> = entries.collect();
             // Unchanged files and no deleted ones: the cache on disk is already this one.
-            if changed.into_inner() || (first && entries.len() != stored.len()) {
-                cache::write(&root, config, entries.into_iter());
+            if changed.into_inner() || (first && entries.len() != stored_count) {
+                cache::write(&root, config, entries);
             }
         }
     }
