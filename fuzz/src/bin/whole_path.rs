@@ -41,8 +41,10 @@ struct Setup {
 
 /// Made in the forked child on its first input, not before the fork server starts: rayon's
 /// thread pool does not survive a fork, and a pool made in the parent would hang every child.
-/// The pool has one thread: the work is the same, its order is fixed (so AFL sees the same
-/// coverage for the same input), and a second fuzzer gets the other core.
+/// The pool has one thread: the work is the same, no thread's timing enters the coverage, and
+/// a second fuzzer gets the other core. AFL still sees about half the edges vary between runs
+/// of one input: most likely what a process builds once (a regex on its first match, a kind's
+/// schema), which only the first input of each persistent child builds.
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
