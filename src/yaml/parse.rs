@@ -443,6 +443,7 @@ impl Builder {
         if let Some(first_alias) = self.first_alias
             && let Some(refusal) = aliasing::refusal(&self.doc, &self.alias_slots)
         {
+            self.doc.refused_aliases = true;
             problems.push(Problem {
                 kind: ProblemKind::ExcessiveAliasing,
                 message: format!("kubectl refuses this document: {refusal}"),

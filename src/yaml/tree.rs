@@ -105,6 +105,9 @@ pub struct Document {
     pub(super) children: Vec<NodeId>,
     pub(super) owned: String,
     pub(super) root: Option<NodeId>,
+    /// kubectl refuses the document for its aliases: no copy expands them (see
+    /// [`super::owned::Tree::from_node`]).
+    pub(super) refused_aliases: bool,
     /// From the document's first token to its end, for findings about the whole document.
     pub span: Range<usize>,
 }
@@ -256,6 +259,11 @@ impl<'d> Node<'d> {
 
     /// How many nodes the node's document holds: the measure walks over it are bounded by,
     /// since aliases make the tree they stand for much larger.
+    /// Whether kubectl refuses this node's document for its aliases.
+    pub(super) fn in_refused_document(&self) -> bool {
+        self.doc.refused_aliases
+    }
+
     pub fn document_len(&self) -> usize {
         self.doc.nodes.len()
     }
