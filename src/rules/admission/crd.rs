@@ -90,7 +90,7 @@ fn evaluate_each(checks: &[RuleCheck<'_, '_>]) -> Vec<RuleFinding> {
         };
         let program = match rule
             .program
-            .get_or_init(|| env.compile(&rule.rule).map_err(|e| e.to_string()))
+            .get_or_init(|| super::compile(&env, &rule.rule))
         {
             Ok(program) => program,
             Err(error) => {

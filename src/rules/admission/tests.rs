@@ -11,7 +11,7 @@ use crate::rules::RuleSet;
 /// What one expression evaluates to with the Kubernetes functions.
 fn eval(source: &str) -> Result<Value, String> {
     let env = Arc::new(library::environment());
-    let program = env.compile(source).map_err(|e| e.to_string())?;
+    let program = super::compile(&env, source)?;
     let mut context = Context::with_env(env);
     library::register(&mut context).unwrap();
     program.execute(&context).map_err(|e| e.to_string())
@@ -125,4 +125,16 @@ fn request_and_old_object_are_those_of_a_create() {
         found[0].1.starts_with("policy `p`: failed expression:"),
         "{found:?}"
     );
+}
+
+#[test]
+fn a_broken_expression_reads_as_its_first_error_and_how_many_follow() {
+    let env = library::environment();
+    let long = "1 + ) ".repeat(200);
+    let message = super::compile(&env, &long).err().unwrap();
+    let (first, rest) = message.rsplit_once('\n').unwrap();
+    assert!(first.starts_with("ERROR: <input>:1:"), "{first}");
+    assert!(rest.ends_with(" more errors)"), "{rest}");
+    // The line and its caret once, not once per error.
+    assert!(message.len() < 3 * long.len(), "{} bytes", message.len());
 }
