@@ -260,7 +260,7 @@ impl<'d> Node<'d> {
     /// How many nodes the node's document holds: the measure walks over it are bounded by,
     /// since aliases make the tree they stand for much larger.
     /// Whether kubectl refuses this node's document for its aliases.
-    pub(super) fn in_refused_document(&self) -> bool {
+    pub fn in_refused_document(&self) -> bool {
         self.doc.refused_aliases
     }
 

@@ -18,7 +18,11 @@ pub struct TooLarge;
 
 /// A node as the API server's CEL sees the JSON it decodes: mappings are maps, sequences
 /// lists, plain scalars typed as YAML reads them (integers, floats, booleans, null).
+/// A document kubectl refuses for its aliases is never expanded, as `Tree::from_node` does.
 pub fn to_value(node: Node<'_>) -> Result<Value, TooLarge> {
+    if node.in_refused_document() {
+        return Err(TooLarge);
+    }
     let mut budget = MAX_COPIED_NODES;
     convert(node, &mut budget, 0)
 }
@@ -188,5 +192,19 @@ mod tests {
             map.get(&Key::String(Arc::new("e".into()))),
             Some(&Value::Null)
         );
+    }
+
+    #[test]
+    fn a_document_kubectl_refuses_for_its_aliases_is_no_value() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for name in ['b', 'c', 'd', 'e'] {
+            let prev = (name as u8 - 1) as char;
+            let items = vec![format!("*{prev}"); 10].join(", ");
+            bomb.push_str(&format!("{name}: &{name} [{items}]\n"));
+        }
+        let stream = crate::yaml::parse(bomb);
+        assert!(to_value(stream.documents[0].root().unwrap()).is_err());
+        let accepted = crate::yaml::parse("a: &a [x]\nb: [*a]\n");
+        assert!(to_value(accepted.documents[0].root().unwrap()).is_ok());
     }
 }
