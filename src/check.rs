@@ -34,6 +34,11 @@ pub struct Outcome {
     pub baseline_hidden: usize,
 }
 
+/// The stack of the command's worker threads: the main thread's. CEL evaluates an
+/// expression recursively, about 40 KiB a level in a debug build, which a 2 MiB worker held
+/// for 50 levels only.
+pub const WORKER_STACK_BYTES: usize = 8 << 20;
+
 /// Whether runs leave their memory to the operating system (see [`leave_memory_to_exit`]).
 static LEAVE_MEMORY_TO_EXIT: AtomicBool = AtomicBool::new(false);
 

@@ -104,7 +104,7 @@ fn human_output_survives_every_bad_input() {
         .code(1)
         .stdout(
             predicate::str::contains("latin1.yaml:3:13")
-                .and(predicate::str::contains("in 17 files; 20 files"))
+                .and(predicate::str::contains("in 18 files; 21 files"))
                 // Binary content is never printed raw: it could drive the terminal.
                 .and(predicate::str::contains("\u{18}").not()),
         );

@@ -95,7 +95,7 @@ fn evaluate_each(checks: &[RuleCheck<'_, '_>]) -> Vec<RuleFinding> {
             Ok(program) => program,
             Err(error) => {
                 let first = error.lines().next().unwrap_or_default();
-                out.push(info(format!("it does not compile: {first}")));
+                out.push(info(first.to_string()));
                 continue;
             }
         };
@@ -129,12 +129,13 @@ fn evaluate_each(checks: &[RuleCheck<'_, '_>]) -> Vec<RuleFinding> {
 /// the node its `fieldPath` names, else at the value.
 fn violation(check: &RuleCheck<'_, '_>, context: &Context<'_, '_>, env: &cel::Env) -> RuleFinding {
     let rule = check.rule;
-    let from_expression = rule.message_expression.as_deref().and_then(|source| {
-        match env.compile(source).ok()?.execute(context) {
-            Ok(Value::String(text)) if !text.trim().is_empty() => Some(text.to_string()),
-            _ => None,
-        }
-    });
+    let from_expression =
+        rule.message_expression.as_deref().and_then(|source| {
+            match super::compile(env, source).ok()?.execute(context) {
+                Ok(Value::String(text)) if !text.trim().is_empty() => Some(text.to_string()),
+                _ => None,
+            }
+        });
     let text = from_expression
         .or_else(|| rule.message.clone())
         .unwrap_or_else(|| format!("failed rule: {}", rule.rule.trim()));

@@ -3,6 +3,7 @@
 //! would on CREATE. Each failed validation is an `admission-policy` finding at the node the
 //! validation's `fieldPath` names, graded by the binding's `validationActions`.
 
+mod compile;
 pub mod crd;
 mod library;
 mod matching;
@@ -20,6 +21,7 @@ use crate::source::Origin;
 use crate::yaml::Node;
 
 use super::{RuleSet, ids};
+use compile::compile;
 use matching::{
     Match, Namespace, Request, Selector, group_version, is_cluster_scoped, resource_of,
 };
@@ -54,23 +56,6 @@ impl Expression {
             None => format!("`{flat}`"),
         }
     }
-}
-
-/// Compiles `source`; a failure reads as its first parse error (cel's message, with the line
-/// and a caret) and how many follow. cel's whole message repeats the line and a caret for
-/// every error, so one long line of broken CEL cost the square of its length: 8,000 times
-/// `1 + ) ` (48 KB) took 1.7 s and 1.2 GB to describe.
-pub(super) fn compile(env: &cel::Env, source: &str) -> Result<Program, String> {
-    env.compile(source).map_err(|parse| {
-        let mut message = parse
-            .errors
-            .first()
-            .map_or_else(|| "it does not parse".to_string(), ToString::to_string);
-        if parse.errors.len() > 1 {
-            message.push_str(&format!("\n({} more errors)", parse.errors.len() - 1));
-        }
-        message
-    })
 }
 
 struct Validation {
@@ -345,13 +330,13 @@ impl Admission {
         }
     }
 
-    /// Expressions that do not compile, once each, at the expression.
+    /// Expressions that are not compiled, once each, at the expression.
     pub fn problems(&self, rules: &RuleSet) -> Vec<Finding> {
         self.broken
             .iter()
             .filter_map(|(policy, origin, error)| {
                 let message = format!(
-                    "policy `{policy}`: not evaluated: the expression does not compile: {}",
+                    "policy `{policy}`: not evaluated: {}",
                     error.lines().next().unwrap_or_default()
                 );
                 let mut finding = rules.builtin_finding(ids::ADMISSION_POLICY, *origin, message)?;

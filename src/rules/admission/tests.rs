@@ -133,8 +133,58 @@ fn a_broken_expression_reads_as_its_first_error_and_how_many_follow() {
     let long = "1 + ) ".repeat(200);
     let message = super::compile(&env, &long).err().unwrap();
     let (first, rest) = message.rsplit_once('\n').unwrap();
-    assert!(first.starts_with("ERROR: <input>:1:"), "{first}");
+    assert!(
+        first.starts_with("it does not compile: ERROR: <input>:1:"),
+        "{first}"
+    );
     assert!(rest.ends_with(" more errors)"), "{rest}");
     // The line and its caret once, not once per error.
     assert!(message.len() < 3 * long.len(), "{} bytes", message.len());
+}
+
+/// `1 + 1 + …` with `terms` terms: a tree that nests `terms` levels.
+fn sum(terms: usize) -> String {
+    vec!["1"; terms].join(" + ")
+}
+
+#[test]
+fn deepest_evaluated_nesting_fits_a_worker_threads_stack() {
+    let deepest = super::compile::MAX_DEPTH;
+    // On a thread with the stack of the command's workers, whatever the test harness gives.
+    let value = std::thread::Builder::new()
+        .stack_size(crate::check::WORKER_STACK_BYTES)
+        .spawn(move || eval(&sum(deepest)))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(value, Ok(Value::Int(deepest as i64)));
+    let message = eval(&sum(deepest + 1)).unwrap_err();
+    assert!(message.contains("levels deep"), "{message}");
+}
+
+#[test]
+fn an_expression_nested_thousands_of_levels_deep_is_refused_without_a_crash() {
+    let env = library::environment();
+    // `1 + 1 + …` 20,000 deep overflowed the main thread's stack in a release build. A level
+    // takes two bytes at least: `1+`, `.b`.
+    for deep in [
+        vec!["1"; 40_000].join("+"),
+        format!("a{}", ".b".repeat(40_000)),
+        format!("a{}", "[0]".repeat(30_000)),
+    ] {
+        let message = super::compile(&env, &deep).err().unwrap();
+        assert!(message.contains("levels deep"), "{message}");
+    }
+    let broken = "1 + ) ".repeat(16_000);
+    assert!(super::compile(&env, &broken).is_err());
+}
+
+#[test]
+fn an_expression_longer_than_cel_gos_limit_is_refused_unparsed() {
+    let env = library::environment();
+    let message = super::compile(&env, &"1".repeat(100_001)).err().unwrap();
+    assert_eq!(
+        message,
+        "it is 100001 characters long, over cel-go's limit of 100000"
+    );
 }
