@@ -20,7 +20,10 @@ while IFS= read -r -d '' file; do
     case "$file" in *.json) as=1 ;; *) as=0 ;; esac
     { printf "\\$(printf %o $((as + 5 * (n % 5))))"; cat "$file"; } >"$seeds/$n"
     n=$((n + 1))
-done < <(find testdata -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -64k -print0 | sort -z)
+# deep-cel.yaml takes a tenth of a second a run by design (3,000 levels of CEL parsed to be
+# refused): as a seed it would hold the fuzzer at that pace.
+done < <(find testdata -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -64k \
+    ! -name deep-cel.yaml -print0 | sort -z)
 
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export AFL_NO_AFFINITY=1 AFL_QUIET=1
