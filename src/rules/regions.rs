@@ -1,10 +1,11 @@
-//! Which regions are in mainland China, read from the documented list in `data/regions.yaml`.
+//! Which regions are in mainland China, read from the documented list in `data/regions.yaml`,
+//! which build.rs embeds as JSON.
 
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-const REGIONS: &str = include_str!("../../data/regions.yaml");
+const REGIONS: &str = include_str!(concat!(env!("OUT_DIR"), "/regions.json"));
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -23,7 +24,7 @@ struct RegionSet {
 fn regions() -> &'static Regions {
     static PARSED: OnceLock<Regions> = OnceLock::new();
     PARSED.get_or_init(|| {
-        serde_saphyr::from_str(REGIONS).expect("data/regions.yaml is valid (a unit test reads it)")
+        serde_json::from_str(REGIONS).expect("data/regions.yaml is valid (a unit test reads it)")
     })
 }
 

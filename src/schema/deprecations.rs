@@ -1,4 +1,5 @@
-//! Deprecated and removed API versions, from the table in `data/api-deprecations.yaml`.
+//! Deprecated and removed API versions, from the table in `data/api-deprecations.yaml`, which
+//! build.rs embeds as JSON.
 
 use std::sync::OnceLock;
 
@@ -6,7 +7,7 @@ use serde::Deserialize;
 
 use super::version::KubeVersion;
 
-const TABLE: &str = include_str!("../../data/api-deprecations.yaml");
+const TABLE: &str = include_str!(concat!(env!("OUT_DIR"), "/api-deprecations.json"));
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -38,7 +39,7 @@ pub enum Status<'t> {
 fn table() -> &'static [Deprecation] {
     static READ: OnceLock<Vec<Deprecation>> = OnceLock::new();
     READ.get_or_init(|| {
-        let rows: Vec<Row> = serde_saphyr::from_str(TABLE).unwrap_or_else(|e| {
+        let rows: Vec<Row> = serde_json::from_str(TABLE).unwrap_or_else(|e| {
             unreachable!("data/api-deprecations.yaml is checked by a test: {e}")
         });
         let version = |text: &str| {
