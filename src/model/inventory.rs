@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::config::Env;
 use crate::source::{FileId, Origin};
 
@@ -84,7 +86,7 @@ pub struct Base {
 pub struct Inventory {
     /// Ordered, so that the names of one kind in one namespace ("did you mean") are one
     /// range rather than a scan of every object for each missing reference.
-    objects: BTreeMap<(String, String, String), Vec<Entry>>,
+    objects: BTreeMap<ObjectKey, Vec<Entry>>,
     /// Pod templates by namespace, for selectors.
     pods: HashMap<String, Vec<PodEntry>>,
     /// Where each label (namespace, key, value) is, as indexes into `pods`, so a selector
@@ -111,38 +113,60 @@ impl Inventory {
 
     /// Adds what a file or build defines, deployed to `envs` (none: no environment).
     pub fn add(&mut self, summary: &Summary, envs: &[Arc<Env>]) {
-        let envs: Vec<Option<&Env>> = if envs.is_empty() {
-            vec![None]
-        } else {
-            envs.iter().map(|e| Some(&**e)).collect()
-        };
-        for env in envs {
-            let env_name: Option<Arc<str>> = env.map(|e| Arc::from(e.name.as_str()));
+        self.add_all_but_objects(summary, envs);
+        for (key, entry) in object_records(summary, envs) {
+            self.objects.entry(key).or_default().push(entry);
+        }
+    }
+
+    /// The inventory of many summaries, as `add` of each in turn makes it. Each object's
+    /// record is made and sorted on every core, and the tree built at once from the sorted
+    /// keys: adding 30,000 objects one by one, each name cloned and searched for in the
+    /// tree on one core, was a fifth of a warm `kubelint check one-file.yaml`.
+    pub fn of_summaries(summaries: &[(&Summary, &[Arc<Env>])]) -> Inventory {
+        let mut inventory = Inventory::default();
+        for (summary, envs) in summaries {
+            inventory.add_all_but_objects(summary, envs);
+        }
+        let mut records: Vec<(ObjectKey, Entry)> = summaries
+            .par_iter()
+            .flat_map_iter(|(summary, envs)| object_records(summary, envs))
+            .collect();
+        // Stable, so that two definitions alike keep the order of the summaries, as `add`
+        // then `seal` keep it.
+        records.par_sort_by(|(a, first), (b, second)| {
+            a.cmp(b).then_with(|| order(first).cmp(&order(second)))
+        });
+        let mut grouped: Vec<(ObjectKey, Vec<Entry>)> = Vec::new();
+        for (key, entry) in records {
+            match grouped.last_mut() {
+                Some((last, entries)) if *last == key => entries.push(entry),
+                _ => grouped.push((key, vec![entry])),
+            }
+        }
+        inventory.objects = grouped.into_iter().collect();
+        inventory
+    }
+
+    /// The pods, covers and opaque parts of what a file or build defines.
+    fn add_all_but_objects(&mut self, summary: &Summary, envs: &[Arc<Env>]) {
+        for (env, env_name) in deployed_to(envs) {
             for defined in &summary.objects {
+                let Some(pod) = &defined.pod else {
+                    continue;
+                };
                 let namespace =
                     effective_namespace(&defined.kind, defined.namespace.as_deref(), env);
-                if let Some(pod) = &defined.pod {
-                    let pods = self.pods.entry(namespace.clone()).or_default();
-                    for (key, value) in &pod.labels {
-                        let label = (namespace.clone(), key.clone(), value.clone());
-                        self.pod_labels.entry(label).or_default().push(pods.len());
-                    }
-                    pods.push(PodEntry {
-                        env: env_name.clone(),
-                        file: defined.origin.file,
-                        template: pod.clone(),
-                    });
+                let pods = self.pods.entry(namespace.clone()).or_default();
+                for (key, value) in &pod.labels {
+                    let label = (namespace.clone(), key.clone(), value.clone());
+                    self.pod_labels.entry(label).or_default().push(pods.len());
                 }
-                self.objects
-                    .entry((defined.kind.clone(), namespace, defined.name.clone()))
-                    .or_default()
-                    .push(Entry {
-                        env: env_name.clone(),
-                        origin: Some(defined.origin),
-                        members: defined.members.clone(),
-                        headless: defined.headless,
-                        via: defined.via.clone(),
-                    });
+                pods.push(PodEntry {
+                    env: env_name.clone(),
+                    file: defined.origin.file,
+                    template: pod.clone(),
+                });
             }
             for cover in &summary.covers {
                 let namespace = effective_namespace(&cover.kind, cover.namespace.as_deref(), env);
@@ -417,6 +441,50 @@ fn origin_key(entry: &Entry) -> (Option<Arc<str>>, Option<(FileId, u32)>) {
     (entry.env.clone(), entry.origin.map(|o| (o.file, o.start)))
 }
 
+/// Where an object is filed: kind, namespace, name.
+type ObjectKey = (String, String, String);
+
+/// What `origin_key` orders by, borrowed.
+fn order(entry: &Entry) -> (Option<&str>, Option<(FileId, u32)>) {
+    (
+        entry.env.as_deref(),
+        entry.origin.map(|o| (o.file, o.start)),
+    )
+}
+
+/// The environments a summary deploys to, each with its name as entries keep it; a file of
+/// no environment is one of no name.
+fn deployed_to(envs: &[Arc<Env>]) -> Vec<(Option<&Env>, Option<Arc<str>>)> {
+    if envs.is_empty() {
+        return vec![(None, None)];
+    }
+    envs.iter()
+        .map(|env| (Some(&**env), Some(Arc::from(env.name.as_str()))))
+        .collect()
+}
+
+/// The entry of each object a summary defines, in each environment it deploys to.
+fn object_records(summary: &Summary, envs: &[Arc<Env>]) -> Vec<(ObjectKey, Entry)> {
+    let mut records = Vec::new();
+    for (env, env_name) in deployed_to(envs) {
+        for defined in &summary.objects {
+            let namespace = effective_namespace(&defined.kind, defined.namespace.as_deref(), env);
+            let entry = Entry {
+                env: env_name.clone(),
+                origin: Some(defined.origin),
+                members: defined.members.clone(),
+                headless: defined.headless,
+                via: defined.via.clone(),
+            };
+            records.push((
+                (defined.kind.clone(), namespace, defined.name.clone()),
+                entry,
+            ));
+        }
+    }
+    records
+}
+
 /// The first in file order of a cover this run found and one its base found.
 fn first_cover(own: Option<Seen>, base: Option<Seen>) -> Option<Entry> {
     let (env, origin) = own
@@ -488,6 +556,53 @@ mod tests {
     }
 
     const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: eA==}\n";
+
+    #[test]
+    fn many_summaries_at_once_make_the_inventory_adding_each_makes() {
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx, ports: [{name: http, containerPort: 80}]}]}\n";
+        let config_map =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s, namespace: ops}\ndata: {k: v}\n";
+        let texts = [SECRET, deployment, SECRET, config_map, deployment, SECRET];
+        let summaries: Vec<Summary> = texts
+            .iter()
+            .enumerate()
+            .map(|(file, text)| summary(text).in_file(FileId(file as u32)))
+            .collect();
+        let prod = [env("prod", Some("shop"))];
+        let both = [env("prod", Some("shop")), env("test", None)];
+        // Later files first, and the same names in several files and environments, so the
+        // order entries end in is not the order they were added in.
+        let pairs: Vec<(&Summary, &[Arc<Env>])> = summaries
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(file, summary)| {
+                let envs: &[Arc<Env>] = [&prod[..], &both[..], &[]][file % 3];
+                (summary, envs)
+            })
+            .collect();
+        let mut one_by_one = Inventory::default();
+        for (summary, envs) in &pairs {
+            one_by_one.add(summary, envs);
+        }
+        one_by_one.seal();
+        let mut at_once = Inventory::of_summaries(&pairs);
+        at_once.seal();
+        assert_eq!(
+            format!("{:?}", at_once.objects),
+            format!("{:?}", one_by_one.objects)
+        );
+        let sorted = |map: &dyn Fn(&Inventory) -> Vec<String>, inventory: &Inventory| {
+            let mut lines = map(inventory);
+            lines.sort();
+            lines
+        };
+        let pods = |i: &Inventory| i.pods.iter().map(|p| format!("{p:?}")).collect();
+        let labels = |i: &Inventory| i.pod_labels.iter().map(|l| format!("{l:?}")).collect();
+        assert_eq!(sorted(&pods, &at_once), sorted(&pods, &one_by_one));
+        assert_eq!(sorted(&labels, &at_once), sorted(&labels, &one_by_one));
+        assert_eq!(at_once.objects.len(), 5);
+    }
 
     #[test]
     fn objects_take_their_environments_namespace_and_stay_in_it() {

@@ -129,10 +129,12 @@ fn inventory_of(
             (Cow::Owned(summary), &built.envs[..])
         })
         .collect();
-    let mut inventory = Inventory::default();
-    for (summary, envs) in from_files.iter().chain(&from_builds) {
-        inventory.add(summary, envs);
-    }
+    let summaries: Vec<(&summary::Summary, &[Arc<Env>])> = from_files
+        .iter()
+        .chain(&from_builds)
+        .map(|(summary, envs)| (&**summary, *envs))
+        .collect();
+    let mut inventory = Inventory::of_summaries(&summaries);
     for env in environments {
         inventory.add_external(env);
     }
