@@ -338,6 +338,11 @@ impl Config {
         self.helm_values.is_match(relative) || self.release_values.contains(relative)
     }
 
+    /// `path` as findings show it, relative to the working folder the config was loaded in.
+    pub fn display(&self, path: &Path) -> String {
+        display_path_from(&self.cwd, path)
+    }
+
     /// The path of `path` relative to the config root, with `/` separators, for glob matching.
     /// Paths outside the root keep their full form and match only absolute globs.
     pub fn relative(&self, path: &Path) -> String {
@@ -378,13 +383,15 @@ pub fn slash_path(path: &Path) -> String {
 
 /// A path as findings and errors show it: relative to the working folder when under it.
 pub fn display_path(path: &Path) -> String {
-    if path.is_absolute()
-        && let Ok(cwd) = std::env::current_dir()
-        && let Ok(relative) = path.strip_prefix(&cwd)
-    {
-        return slash_path(relative);
+    match std::env::current_dir() {
+        Ok(cwd) if path.is_absolute() => display_path_from(&cwd, path),
+        _ => slash_path(path),
     }
-    slash_path(path)
+}
+
+/// `display_path` with the working folder known, for a walk that shows every file it finds.
+pub fn display_path_from(cwd: &Path, path: &Path) -> String {
+    slash_path(path.strip_prefix(cwd).unwrap_or(path))
 }
 
 /// serde-saphyr's message without its snippet and without the `error: line L column C:`

@@ -161,7 +161,7 @@ pub fn classify(path: &Path, config: &Config, explicit: bool) -> Option<Input> {
     };
     Some(Input {
         path: path.to_path_buf(),
-        display: display_path(path),
+        display: config.display(path),
         kind,
     })
 }
