@@ -21,8 +21,11 @@ pub(super) const MAX_DEPTH: usize = 100;
 /// An expression this long nests at most as many levels, which any thread's stack holds.
 const INLINE_BYTES: usize = 256;
 
-/// Stack for parsing, per byte of the expression: a level of nesting takes two bytes at least
-/// (`1+`, `.b`), and a debug build parses 40,000 such levels in the 80 MiB this gives.
+/// Stack for parsing, per byte of the expression, over a worker's whole stack: a level of
+/// nesting takes two bytes at least (`1+`, `.b`), and a debug build parses 40,000 such
+/// levels in the 80 MiB this adds. The base holds the parser's own depth for any expression
+/// (gateway-api's safe-upgrades rule, a few hundred bytes, overflowed what its length alone
+/// gave a debug build).
 const STACK_PER_BYTE: usize = 1024;
 
 /// Compiles `source`; a failure says why, a parse error as the first one (cel's message, with
@@ -42,7 +45,7 @@ pub(super) fn compile(env: &cel::Env, source: &str) -> Result<Program, String> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("kubelint-cel".into())
-            .stack_size(source.len() * STACK_PER_BYTE)
+            .stack_size(crate::check::WORKER_STACK_BYTES + source.len() * STACK_PER_BYTE)
             .spawn_scoped(scope, || compile_here(env, source))
             .map_err(|e| format!("no thread to parse it on: {e}"))?
             .join()

@@ -188,3 +188,17 @@ fn an_expression_longer_than_cel_gos_limit_is_refused_unparsed() {
         "it is 100001 characters long, over cel-go's limit of 100000"
     );
 }
+
+#[test]
+fn a_long_expression_of_ordinary_depth_compiles() {
+    // Shaped as gateway-api's safe-upgrades policy: over the length parsed in place, so it
+    // is parsed on a thread of its own, whose stack a debug parser overflowed.
+    let source = "object.spec.group != 'example.com' || oldObject == null || ( \
+        has(object.metadata.annotations) && object.metadata.annotations.exists(k, k == 'example.com/channel') && \
+        object.metadata.annotations['example.com/channel'] == 'standard' ) || ( \
+        oldObject != null && has(oldObject.metadata.annotations) && oldObject.metadata.annotations.exists(k, k == 'example.com/channel') && \
+        oldObject.metadata.annotations['example.com/channel'] == 'experimental' )";
+    assert!(source.len() > 256, "{}", source.len());
+    let env = library::environment();
+    assert!(super::compile(&env, source).is_ok());
+}
