@@ -221,7 +221,7 @@ impl Inventory {
     /// related location, the suggestion) do not depend on threads or path order.
     pub fn seal(&mut self) {
         for entries in self.objects.values_mut() {
-            entries.sort_by_key(origin_key);
+            entries.sort_by(|a, b| order(a).cmp(&order(b)));
         }
     }
 
@@ -271,7 +271,7 @@ impl Inventory {
                     .filter(|e| visible(e.env.as_deref(), env)),
             );
             // In the order one inventory of everything would keep.
-            seen.sort_by_key(|e| origin_key(e));
+            seen.sort_by(|a, b| order(a).cmp(&order(b)));
         }
         let found = seen.iter().find(|e| wanted(e)).or(seen.first());
         found.map(|e| (*e).clone()).or_else(|| built_in(kind, name))
@@ -436,15 +436,10 @@ impl Inventory {
     }
 }
 
-/// The order of one name's definitions: by environment, then where they are.
-fn origin_key(entry: &Entry) -> (Option<Arc<str>>, Option<(FileId, u32)>) {
-    (entry.env.clone(), entry.origin.map(|o| (o.file, o.start)))
-}
-
 /// Where an object is filed: kind, namespace, name.
 type ObjectKey = (String, String, String);
 
-/// What `origin_key` orders by, borrowed.
+/// The order of one name's definitions: by environment, then where they are.
 fn order(entry: &Entry) -> (Option<&str>, Option<(FileId, u32)>) {
     (
         entry.env.as_deref(),
