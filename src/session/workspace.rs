@@ -66,6 +66,17 @@ struct Placed {
     blank: Arc<SourceFile>,
 }
 
+impl Placed {
+    fn new(key: PathBuf, input: Input, config: &Config) -> Placed {
+        Placed {
+            key,
+            envs: config.environments_for(&config.relative(&input.path)),
+            blank: Arc::new(SourceFile::new(input.display.clone(), "")),
+            input,
+        }
+    }
+}
+
 pub(crate) struct Workspace {
     root: Option<PathBuf>,
     canonical_root: Option<PathBuf>,
@@ -126,17 +137,7 @@ impl Workspace {
     }
 
     fn slot_for(&mut self, key: PathBuf, input: Input, member: Member, config: &Config) -> usize {
-        let envs = config.environments_for(&config.relative(&input.path));
-        let blank = Arc::new(SourceFile::new(input.display.clone(), ""));
-        self.slot_with(
-            Placed {
-                key,
-                input,
-                envs,
-                blank,
-            },
-            member,
-        )
+        self.slot_with(Placed::new(key, input, config), member)
     }
 
     /// The slot of a file whose key, environments and blank stand-in are made already.
@@ -195,12 +196,7 @@ impl Workspace {
         // they were a tenth of a warm `kubelint check one-file.yaml` of 10,000 files.
         let placed: Vec<Placed> = inputs
             .into_par_iter()
-            .map(|input| Placed {
-                key: self.walked_key(&input.path),
-                envs: config.environments_for(&config.relative(&input.path)),
-                blank: Arc::new(SourceFile::new(input.display.clone(), "")),
-                input,
-            })
+            .map(|input| Placed::new(self.walked_key(&input.path), input, config))
             .collect();
         let mut seen = HashSet::new();
         for placed in placed {
@@ -532,14 +528,15 @@ impl Workspace {
             .as_ref()
             .is_none_or(|(kept, _)| *kept != fingerprint)
         {
-            let mut inventory = Inventory::default();
+            let mut summaries = Vec::new();
             let mut files = HashSet::new();
             for (id, slot) in self.slots.iter().enumerate() {
                 if let Some(summary) = slot.summary.as_ref().filter(|_| in_base(id, slot)) {
-                    inventory.add(summary, &slot.envs);
+                    summaries.push((summary, &slot.envs[..]));
                     files.insert(FileId(id as u32));
                 }
             }
+            let mut inventory = Inventory::of_summaries(&summaries);
             inventory.seal();
             let base = Base {
                 inventory: Arc::new(inventory),
