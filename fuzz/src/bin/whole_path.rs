@@ -41,14 +41,11 @@ struct Setup {
     rules: RuleSet,
 }
 
-/// Made in the forked child on its first input, not before the fork server starts: rayon's
-/// thread pool does not survive a fork, and a pool made in the parent would hang every child.
-/// Each input runs inside the pool, which has one thread (`install`): its parallel loops then
-/// run inline on that thread. Called from the main thread, each loop was handed over and
-/// waited for, spinning in `sched_yield`: a third of an execution's time. A second fuzzer gets
-/// the other core. AFL sees about 40 % of the edges vary between runs of one input, with the
-/// hand-over as without it; the cause is not found (std's hash maps, each seeded anew, are a
-/// candidate).
+/// Made in each forked child (rayon's threads do not survive a fork, and a pool made before
+/// it would hang every child), before its first input. The pool has one thread and each input
+/// runs inside it (`install`), so its parallel loops run inline: handed over from the main
+/// thread, they spun in `sched_yield` for a third of an execution's time. A second fuzzer gets
+/// the other core.
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
@@ -69,7 +66,22 @@ fn setup() -> &'static Setup {
     })
 }
 
+unsafe extern "C" {
+    /// afl-compiler-rt's: starts the fork server on its first call and does nothing on the
+    /// next, the one `afl::fuzz!` makes.
+    fn __afl_manual_init();
+}
+
 fn main() {
+    // The fork server starts here, so each child sets up and warms up before its first
+    // input, where no input's coverage sees it: the persistent loop clears the map on its
+    // first pass. Set up in the first input instead, every lazily built table (a kind's
+    // schema, a rule's compiled parts, each regex) was built in whichever input first needed
+    // it, and AFL saw 40 % of the edges vary between runs of one input.
+    // SAFETY: called once, before any other thread exists; AFL's runtime is linked in by
+    // `cargo afl build`, and without AFL's environment the call only returns.
+    unsafe { __afl_manual_init() };
+    warm_up(setup());
     afl::fuzz!(|data: &[u8]| {
         let Some((&selector, text)) = data.split_first() else {
             return;
@@ -82,6 +94,48 @@ fn main() {
         } = setup();
         pool.install(|| run(selector, text, repo, config, rules));
     });
+}
+
+/// Runs each of testdata's files that `.ci/fuzz.sh` seeds with (YAML and JSON under 32 KiB),
+/// as each kind of path and in each format in turn, so what they build lazily is built.
+fn warm_up(setup: &Setup) {
+    let mut files = Vec::new();
+    collect_seed_files(&setup.repo.join(".."), &mut files);
+    files.sort();
+    for (index, file) in files.iter().enumerate() {
+        let Ok(text) = std::fs::read(file) else {
+            continue;
+        };
+        for as_path in 0..AS_PATHS.len() {
+            let format = (index + as_path) % FORMATS.len();
+            let selector = u8::try_from(as_path + AS_PATHS.len() * format).expect("under 25");
+            setup.pool.install(|| {
+                run(selector, &text, &setup.repo, &setup.config, &setup.rules);
+            });
+        }
+    }
+}
+
+fn collect_seed_files(folder: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let is_seed = path
+            .extension()
+            .is_some_and(|extension| ["yaml", "yml", "json"].iter().any(|e| extension == *e))
+            && path.file_name().is_some_and(|name| name != "deep-cel.yaml")
+            && entry.metadata().is_ok_and(|meta| meta.len() < 32 * 1024);
+        if kind.is_dir() {
+            collect_seed_files(&path, files);
+        } else if kind.is_file() && is_seed {
+            files.push(path);
+        }
+    }
 }
 
 fn run(selector: u8, text: &[u8], repo: &Path, config: &Config, rules: &RuleSet) {
