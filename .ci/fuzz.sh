@@ -34,6 +34,8 @@ done < <(find testdata -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.js
 
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export AFL_NO_AFFINITY=1 AFL_QUIET=1
+# The harness runs every seed once in each fuzzing process before its first input.
+export KUBELINT_FUZZ_SEEDS="$seeds"
 # The instrumented binary knows how large a coverage map it needs.
 AFL_MAP_SIZE="$(AFL_DUMP_MAP_SIZE=1 fuzz/target/release/whole_path || true)"
 export AFL_MAP_SIZE

@@ -96,44 +96,31 @@ fn main() {
     });
 }
 
-/// Runs each of testdata's files that `.ci/fuzz.sh` seeds with (YAML and JSON under 32 KiB),
-/// as each kind of path and in each format in turn, so what they build lazily is built.
+/// Runs each seed that `.ci/fuzz.sh` made (in the folder `KUBELINT_FUZZ_SEEDS` names) as each
+/// kind of path, in each format in turn, so what they build lazily is built. Without the
+/// variable (an input replayed by hand) nothing is warmed.
 fn warm_up(setup: &Setup) {
-    let mut files = Vec::new();
-    collect_seed_files(&setup.repo.join(".."), &mut files);
-    files.sort();
-    for (index, file) in files.iter().enumerate() {
-        let Ok(text) = std::fs::read(file) else {
+    let Some(folder) = std::env::var_os("KUBELINT_FUZZ_SEEDS") else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let mut seeds: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
+    seeds.sort();
+    for (index, seed) in seeds.iter().enumerate() {
+        let Ok(bytes) = std::fs::read(seed) else {
+            continue;
+        };
+        let Some((_, text)) = bytes.split_first() else {
             continue;
         };
         for as_path in 0..AS_PATHS.len() {
             let format = (index + as_path) % FORMATS.len();
             let selector = u8::try_from(as_path + AS_PATHS.len() * format).expect("under 25");
             setup.pool.install(|| {
-                run(selector, &text, &setup.repo, &setup.config, &setup.rules);
+                run(selector, text, &setup.repo, &setup.config, &setup.rules);
             });
-        }
-    }
-}
-
-fn collect_seed_files(folder: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        let is_seed = path
-            .extension()
-            .is_some_and(|extension| ["yaml", "yml", "json"].iter().any(|e| extension == *e))
-            && path.file_name().is_some_and(|name| name != "deep-cel.yaml")
-            && entry.metadata().is_ok_and(|meta| meta.len() < 32 * 1024);
-        if kind.is_dir() {
-            collect_seed_files(&path, files);
-        } else if kind.is_file() && is_seed {
-            files.push(path);
         }
     }
 }
